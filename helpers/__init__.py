@@ -1,0 +1,53 @@
+r"""Reference implementations for *Neural Networks, the math behind LLMs*.
+
+One module per section of the notes:
+
+=====================  ==========================================================
+module                 section
+=====================  ==========================================================
+``linear``             1  from linear models to neural networks
+``forward``            2  forward pass
+``losses``             3  loss functions
+``backprop``           4  backpropagation (``gradcheck``: finite differences)
+``activations``        5  activations
+``init``               6  initialization and signal propagation
+``optim``              7  optimization
+``norm``               8  normalization and regularization
+``generalization``     9  expressivity and generalization
+``diagnostics``        10 diagnostics
+``data``, ``plotting``  data sets and figures shared by the notebooks
+``checks``             test-cell utilities for the notebooks
+=====================  ==========================================================
+
+Dimension symbols used in every docstring:
+
+* ``B``: batch size (examples per batch), the first axis of every batch array;
+* ``d_in``, ``d_out``: a layer's input and output widths; ``d_l`` the width after layer l;
+* ``C``: number of classes (the width of the logits).
+
+Arrays are float64, batch first: ``X`` is ``(B, d_in)``, ``W`` is ``(d_out, d_in)``, ``b`` is
+``(d_out,)``, logits ``(B, C)``, integer labels ``(B,)``. Random functions take a
+``numpy.random.Generator`` argument ``rng``; nothing reads global random state.
+
+The references of the ten practice exercises are importable from here under the spec's names.
+"""
+from . import activations, backprop, checks, forward, gradcheck, init, losses, optim
+from .activations import relu, relu_grad
+from .backprop import affine_backward
+from .forward import affine_forward, two_layer_forward
+from .gradcheck import numerical_gradient, relative_error
+from .init import he_std, xavier_std
+from .losses import softmax, softmax_cross_entropy
+
+PRACTICE_EXERCISES = {
+    1: ("affine_forward",),
+    2: ("relu", "relu_grad"),
+    3: ("two_layer_forward",),
+    4: ("softmax", "softmax_cross_entropy"),
+    5: ("affine_backward",),
+    6: ("numerical_gradient", "relative_error"),
+    7: ("xavier_std", "he_std"),
+    8: ("dropout",),
+    9: ("layer_norm",),
+    10: ("diagnose",),
+}

@@ -1,0 +1,122 @@
+r"""Section 4: backpropagation through affine layers and activations.
+
+Each ``*_backward`` takes the upstream gradient ``d<output>`` (same shape as the forward output)
+and returns the gradient with respect to each input, with the input's shape: the chain rule
+:math:`\partial L/\partial x = (\partial z/\partial x)^\top \partial L/\partial z`, done with matrices.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ._validate import as_float_array, check_dim
+from .activations import get_activation
+from .forward import Layer, MLPCache, mlp_forward
+from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
+
+__all__ = ["affine_backward", "activation_backward", "mlp_backward", "mlp_loss_and_grads"]
+
+
+def affine_backward(dZ, X, W):
+    r"""Gradients of an affine layer :math:`Z = X W^\top + b`.
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (B, d_out)
+        Upstream gradient :math:`\partial L/\partial Z`.
+    X : ndarray of shape (B, d_in)
+        The layer's input from the forward pass.
+    W : ndarray of shape (d_out, d_in)
+
+    Returns
+    -------
+    dX : ndarray of shape (B, d_in)
+        :math:`dZ\, W`.
+    dW : ndarray of shape (d_out, d_in)
+        :math:`dZ^\top X`: a sum over the batch of outer products :math:`\delta_i x_i^\top`.
+    db : ndarray of shape (d_out,)
+        :math:`\sum_i \delta_i`: the bias is added to every row, so its gradient sums over rows.
+    """
+    fn = "affine_backward"
+    dZ = as_float_array(dZ, "dZ", fn, ndim=2)
+    X = as_float_array(X, "X", fn, ndim=2)
+    W = as_float_array(W, "W", fn, ndim=2)
+    check_dim(W, 1, X.shape[1], "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
+    if dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError(
+            f"{fn}: dZ has shape {dZ.shape}, expected (B, d_out) = ({X.shape[0]}, {W.shape[0]}) from X {X.shape} and W {W.shape}"
+        )
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def activation_backward(dH, Z, activation):
+    r"""Gradient through an elementwise activation: :math:`\delta_z = \delta_a \odot \phi'(z)`.
+
+    Parameters
+    ----------
+    dH : ndarray
+        Upstream gradient :math:`\partial L/\partial H`, same shape as ``Z``.
+    Z : ndarray
+        The pre-activation from the forward pass.
+    activation : Activation or str
+    """
+    dH = as_float_array(dH, "dH", "activation_backward")
+    Z = as_float_array(Z, "Z", "activation_backward")
+    if dH.shape != Z.shape:
+        raise ValueError(f"activation_backward: dH has shape {dH.shape} but Z has shape {Z.shape}; they must match")
+    _, f_grad = get_activation(activation)
+    return dH * f_grad(Z)
+
+
+def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer]):
+    r"""Reverse accumulation through an MLP built by :func:`helpers.forward.mlp_forward`.
+
+    Walks the layers from last to first: :math:`\delta_L \to \delta_{L-1} \to \cdots`, reusing each
+    layer's stored input and pre-activation.
+
+    Parameters
+    ----------
+    dlogits : ndarray of shape (B, d_L)
+    cache : MLPCache
+    layers : sequence of Layer
+
+    Returns
+    -------
+    grads : list of Layer
+        ``grads[l] = Layer(dW_l, db_l)``, shapes as ``layers[l]``.
+    dX : ndarray of shape (B, d_0)
+    """
+    if len(layers) != len(cache.pre):
+        raise ValueError(f"mlp_backward: {len(layers)} layers but the cache holds {len(cache.pre)}")
+    dZ = as_float_array(dlogits, "dlogits", "mlp_backward", ndim=2)
+    if dZ.shape != cache.pre[-1].shape:
+        raise ValueError(f"mlp_backward: dlogits has shape {dZ.shape}, expected {cache.pre[-1].shape}")
+    _, f_grad = get_activation(cache.activation)
+    grads = [None] * len(layers)
+    for l in range(len(layers) - 1, -1, -1):
+        dH, dW, db = affine_backward(dZ, cache.inputs[l], layers[l].W)
+        grads[l] = Layer(dW, db)
+        if l > 0:
+            dZ = dH * f_grad(cache.pre[l - 1])
+    return grads, dH
+
+
+def mlp_loss_and_grads(X, y, layers: Sequence[Layer], activation="relu", weight_decay: float = 0.0):
+    r"""Softmax cross-entropy of an MLP on ``(X, y)`` and its gradient for every layer.
+
+    The objective is :math:`L + \lambda \sum_l \lVert W_l\rVert^2` (biases are not decayed), so
+    each weight gradient gains :math:`2\lambda W_l`.
+
+    Returns
+    -------
+    loss : float
+    grads : list of Layer
+    """
+    logits, cache = mlp_forward(X, layers, activation)
+    loss = softmax_cross_entropy(logits, y)
+    grads, _ = mlp_backward(softmax_cross_entropy_grad(logits, y), cache, layers)
+    if weight_decay:
+        loss += weight_decay * sum(float(np.sum(L.W * L.W)) for L in layers)
+        grads = [Layer(g.W + 2.0 * weight_decay * L.W, g.b) for g, L in zip(grads, layers)]
+    return loss, grads

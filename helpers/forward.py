@@ -1,0 +1,151 @@
+r"""Section 2: the forward pass of a multilayer perceptron.
+
+Conventions (batch first): ``X`` is ``(B, d_in)``, a layer's ``W`` is ``(d_out, d_in)`` and ``b``
+is ``(d_out,)``, so one affine layer is ``Z = X @ W.T + b`` of shape ``(B, d_out)``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from ._validate import as_float_array, check_dim
+from .activations import Activation, get_activation, relu
+
+__all__ = ["Layer", "MLPCache", "affine_forward", "affine_forward_loop", "apply_activation",
+           "mlp_forward", "two_layer_forward", "predict"]
+
+
+class Layer(NamedTuple):
+    """The parameters of one affine layer."""
+
+    W: np.ndarray  #: (d_out, d_in)
+    b: np.ndarray  #: (d_out,)
+
+
+class MLPCache(NamedTuple):
+    """What backpropagation needs from a forward pass of an L-layer MLP.
+
+    ``inputs[l]`` is the input of layer l (``inputs[0]`` is X), shape ``(B, d_l)``;
+    ``pre[l]`` is layer l's pre-activation ``Z_l``, shape ``(B, d_{l+1})``.
+    """
+
+    inputs: tuple
+    pre: tuple
+    activation: Activation
+
+
+def _check_affine(X, W, b, fn):
+    X = as_float_array(X, "X", fn, ndim=2)
+    W = as_float_array(W, "W", fn, ndim=2)
+    b = as_float_array(b, "b", fn, ndim=1)
+    d_in = X.shape[1]
+    check_dim(W, 1, d_in, "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
+    check_dim(b, 0, W.shape[0], "b", fn, f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
+    return X, W, b
+
+
+def affine_forward(X, W, b):
+    r"""One affine layer on a batch: :math:`Z = X W^\top + \mathbf 1 b^\top`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (B, d_in)
+        One example per row.
+    W : ndarray of shape (d_out, d_in)
+        Row j holds the weights of output unit j.
+    b : ndarray of shape (d_out,)
+        Added to every row (broadcast over the batch).
+
+    Returns
+    -------
+    Z : ndarray of shape (B, d_out)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit together (the message names the argument and both shapes).
+    """
+    X, W, b = _check_affine(X, W, b, "affine_forward")
+    return X @ W.T + b
+
+
+def affine_forward_loop(X, W, b):
+    r"""The same as :func:`affine_forward`, one example and one unit at a time.
+
+    :math:`z_{ij} = \sum_k W_{jk} x_{ik} + b_j`. Slow on purpose: it shows what the single
+    matrix product in :func:`affine_forward` computes, and lets us time the difference.
+    """
+    X, W, b = _check_affine(X, W, b, "affine_forward_loop")
+    B, d_out = X.shape[0], W.shape[0]
+    Z = np.empty((B, d_out))
+    for i in range(B):
+        for j in range(d_out):
+            Z[i, j] = sum(W[j, k] * X[i, k] for k in range(X.shape[1])) + b[j]
+    return Z
+
+
+def apply_activation(Z, activation=Activation.RELU):
+    r"""Apply an elementwise nonlinearity :math:`H = \phi(Z)`; ``activation`` is an :class:`Activation` or its name."""
+    f, _ = get_activation(activation)
+    return f(Z)
+
+
+def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU):
+    r"""Forward pass of an MLP: :math:`H_{l+1} = \phi(H_l W_l^\top + \mathbf 1 b_l^\top)`, linear last layer.
+
+    Parameters
+    ----------
+    X : ndarray of shape (B, d_0)
+    layers : sequence of Layer
+        ``layers[l].W`` has shape ``(d_{l+1}, d_l)``.
+    activation : Activation or str
+        The nonlinearity after every layer but the last.
+
+    Returns
+    -------
+    logits : ndarray of shape (B, d_L)
+        The last layer's pre-activation (no softmax).
+    cache : MLPCache
+        Every layer's input and pre-activation, for :func:`helpers.backprop.mlp_backward`.
+    """
+    if len(layers) == 0:
+        raise ValueError("mlp_forward: layers is empty; expected at least one Layer(W, b)")
+    act = Activation(activation)
+    f, _ = get_activation(act)
+    H = as_float_array(X, "X", "mlp_forward", ndim=2)
+    inputs, pre = [], []
+    for l, (W, b) in enumerate(layers):
+        try:
+            Z = affine_forward(H, W, b)
+        except ValueError as err:
+            raise ValueError(f"mlp_forward: layer {l}: {err}") from None
+        inputs.append(H)
+        pre.append(Z)
+        H = f(Z) if l < len(layers) - 1 else Z
+    return H, MLPCache(tuple(inputs), tuple(pre), act)
+
+
+def two_layer_forward(X, W1, b1, W2, b2):
+    r"""Two-layer network: ReLU hidden layer, linear head. :math:`\mathrm{logits} = \mathrm{relu}(X W_1^\top + b_1) W_2^\top + b_2`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (B, d_in)
+    W1 : ndarray of shape (d_hidden, d_in)
+    b1 : ndarray of shape (d_hidden,)
+    W2 : ndarray of shape (C, d_hidden)
+    b2 : ndarray of shape (C,)
+
+    Returns
+    -------
+    logits : ndarray of shape (B, C)
+    """
+    H = relu(affine_forward(X, W1, b1))
+    return affine_forward(H, W2, b2)
+
+
+def predict(logits):
+    """Predicted class per row: ``argmax`` over the last axis. ``(B, C) -> (B,)``."""
+    logits = as_float_array(logits, "logits", "predict", ndim=2)
+    return np.argmax(logits, axis=1)
