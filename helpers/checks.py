@@ -51,7 +51,7 @@ def assert_close(actual, expected, what: str, hint: str = "", rtol: float = 1e-7
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
         where = f" at index {list(idx)}" if idx else ""
         raise AssertionError(
-            f"{what} is wrong{where}: got {a[idx]!r}, expected {e[idx]!r} "
+            f"{what} is wrong{where}: got {float(a[idx])!r}, expected {float(e[idx])!r} "
             f"({int(bad.sum())} of {bad.size} entries differ){tail}"
         )
 
