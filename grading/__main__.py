@@ -1,0 +1,7 @@
+"""``python -m grading``: the same as the ``nncourse`` command."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,411 @@
+"""Parallel autograding on top of nbgrader (nbgrader's issue #174), and a Python API for tests.
+
+nbgrader's gradebook is SQLite by default, and SQLite takes one writer at a time, so ``nbgrader
+autograde`` grades one submission after another. Here each submission is graded by plain nbgrader
+``Autograde`` in a worker process with a **private course directory and a private copy of a template
+gradebook** (the assignment registered, no submissions). Only the parent process writes to the real
+gradebook: after a worker finishes, the parent copies that submission's rows (timestamp, every grade's
+``auto_score`` and ``needs_manual_grade``, every ``auto_comment``, the late penalty) into it, exactly as
+nbgrader's ``SaveAutoGrades`` would have written them, and moves the autograded notebook into the
+instructor working directory. The gradebook thus never sees two writers, and scores are those of
+nbgrader itself.
+
+A submission that cannot be graded (invalid JSON, a kernel that dies, ...) is reported with the student,
+the assignment and the reason, and the batch goes on; as with ``nbgrader autograde``, its submission is
+recorded with no score (0 points).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .config import Course
+
+__all__ = ["Failure", "BatchResult", "list_submissions", "autograde", "grade_submissions", "read_scores",
+           "default_jobs"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A submission that could not be graded."""
+
+    student: str
+    assignment: str
+    reason: str
+    log: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.student} / {self.assignment}: {self.reason}"
+
+
+@dataclass
+class BatchResult:
+    """What one autograde batch did.
+
+    Attributes
+    ----------
+    graded : list of (student, assignment)
+        Submissions nbgrader graded.
+    failures : list of Failure
+        Submissions it could not grade (recorded with no score).
+    timeouts : dict
+        ``{(student, assignment): [grade_id, ...]}`` of cells stopped by the per-cell timeout.
+    seconds : float
+        Wall-clock time of the batch.
+    scores : dict
+        ``{student: {grade_id: (score, max_score)}}`` for the batch's assignment(s), from the gradebook
+        (filled by :func:`grade_submissions`).
+    """
+
+    graded: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    timeouts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    scores: dict = field(default_factory=dict)
+
+
+def default_jobs() -> int:
+    """One worker per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def list_submissions(course: Course, assignments=None, students=None) -> list[tuple[str, str]]:
+    """``(student, assignment)`` of every folder ``<workdir>/submitted/<student>/<assignment>/``, sorted."""
+    found = []
+    if not course.submitted.is_dir():
+        return found
+    for sdir in sorted(course.submitted.iterdir()):
+        if not sdir.is_dir() or sdir.name.startswith("."):
+            continue
+        if students is not None and sdir.name not in students:
+            continue
+        for adir in sorted(sdir.iterdir()):
+            if adir.is_dir() and (not assignments or adir.name in assignments):
+                found.append((sdir.name, adir.name))
+    return found
+
+
+# --------------------------------------------------------------------------------------------- worker side
+
+def _worker_init() -> None:
+    """Import nbgrader once per worker process, not once per submission."""
+    import nbgrader.apps  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+
+
+def _grade_one(job: dict) -> dict:
+    """Grade one submission in a private course directory (runs in a worker process)."""
+    from .nbg import api
+
+    start = time.perf_counter()
+    root = Path(job["root"])
+    try:
+        sub_dst = root / "submitted" / job["student"] / job["assignment"]
+        if sub_dst.exists():
+            shutil.rmtree(sub_dst)
+        shutil.copytree(job["submitted"], sub_dst)
+        shutil.copyfile(job["template_db"], root / "gradebook.db")
+        course = Course(source=job["source"], release=job["release"], workdir=root, db_url=None,
+                        timeout=job["timeout"], course_id=job["course_id"])
+        result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
+    except Exception as exc:  # the pipeline around nbgrader broke for this submission
+        import traceback
+
+        result = {"success": False, "log": "", "error": traceback.format_exc(),
+                  "reason": f"{type(exc).__name__}: {exc}"}
+    result = {k: result.get(k) for k in ("success", "log", "error", "reason")}
+    result.update(student=job["student"], assignment=job["assignment"], root=str(root),
+                  seconds=time.perf_counter() - start)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- parent side
+
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::\s*(.*))?$")
+
+
+def failure_reason(log: str, error: str = "") -> str:
+    """A one-line reason from nbgrader's captured log and traceback: the last ``SomethingError: ...`` line."""
+    text = "\n".join(t for t in (log or "", error or "") if t)
+    best = None
+    for line in text.splitlines():
+        line = line.strip()
+        m = _ERROR_LINE.match(line)
+        if m and not m.group(1).endswith("NbGraderException"):
+            best = line
+    if best:
+        return best[:300]
+    for line in reversed(text.splitlines()):
+        if "[ERROR]" in line:
+            return line.split("[ERROR]", 1)[1].strip()[:300]
+    return "nbgrader could not grade this submission (see the log)"
+
+
+def _merge_submission(main_gb, worker_db: Path, student: str, assignment: str) -> None:
+    """Copy one submission's autograder results from a worker gradebook into the main one."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows, timestamp = [], None
+    with Gradebook(f"sqlite:///{worker_db}") as wgb:
+        try:
+            wsub = wgb.find_submission(assignment, student)
+        except MissingEntry:
+            wsub = None
+        if wsub is not None:
+            timestamp = wsub.timestamp
+            for wnb in wsub.notebooks:
+                grades = [(g.name, g.auto_score, g.needs_manual_grade) for g in wnb.grades]
+                comments = [(c.name, c.auto_comment) for c in wnb.comments]
+                rows.append((wnb.name, wnb.late_submission_penalty, grades, comments))
+    main_gb.update_or_create_student(student)
+    if timestamp is not None:
+        main_gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+    else:
+        main_gb.update_or_create_submission(assignment, student)
+    for nb_name, penalty, grades, comments in rows:
+        mnb = main_gb.find_submission_notebook(nb_name, assignment, student)
+        mnb.late_submission_penalty = penalty
+        for name, auto_score, needs_manual in grades:
+            grade = main_gb.find_grade(name, nb_name, assignment, student)
+            grade.auto_score = auto_score
+            # nbgrader's SaveAutoGrades: an existing manual grade always asks for review
+            grade.needs_manual_grade = bool(needs_manual or grade.manual_score is not None)
+        for name, auto_comment in comments:
+            main_gb.find_comment(name, nb_name, assignment, student).auto_comment = auto_comment
+    main_gb.db.commit()
+
+
+def _timed_out_cells(folder: Path) -> list[str]:
+    """grade ids (or cell indices) of cells whose output is nbgrader's timeout error."""
+    hits = []
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:
+            continue
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error" and out.get("ename") == "CellTimeoutError":
+                    hits.append(cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}"))
+    return hits
+
+
+def prepare_gradebook(course: Course, assignments, template_dir: Path) -> Path:
+    """Register ``assignments`` in ``course``'s gradebook and build the workers' template gradebook
+    (same assignments, no students) under ``template_dir``; returns the template's path."""
+    from .release import register_assignments
+
+    register_assignments(course, assignments)
+    template = course.with_(workdir=Path(template_dir), db_url=None)
+    register_assignments(template, assignments)
+    return Path(template_dir) / "gradebook.db"
+
+
+def autograde(course: Course, assignments=None, students=None, jobs: int | None = None,
+              progress: bool = False, log=None) -> BatchResult:
+    """Autograde every collected submission of ``assignments`` (default: all), ``jobs`` at a time.
+
+    Parameters
+    ----------
+    course : Course
+        The course; submissions are read from ``course.submitted``.
+    assignments, students : list of str, optional
+        Restrict the batch.
+    jobs : int, optional
+        Worker processes (default: one per core).
+    progress : bool
+        Show a progress bar on stderr.
+    log : callable, optional
+        Called with one line of text per submission that failed or timed out.
+
+    Returns
+    -------
+    BatchResult
+    """
+    from nbgrader.api import Gradebook
+
+    from .nbg import fast_gradebook_creation
+
+    fast_gradebook_creation()
+    start = time.perf_counter()
+    todo = list_submissions(course, assignments, students)
+    result = BatchResult()
+    if not todo:
+        result.seconds = time.perf_counter() - start
+        return result
+    known = set(course.assignments())
+    unknown = sorted({a for _, a in todo if a not in known})
+    for s, a in [(s, a) for s, a in todo if a in unknown]:
+        result.failures.append(Failure(s, a, f"no assignment {a!r} under {course.source}"))
+    todo = [(s, a) for s, a in todo if a not in unknown]
+    jobs = max(1, min(int(jobs or default_jobs()), len(todo) or 1))
+    course.workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="nncourse-autograde-", dir=course.workdir) as tmp:
+        tmp = Path(tmp)
+        template = prepare_gradebook(course, sorted({a for _, a in todo}), tmp / "template")
+        job_list = []
+        for i, (student, assignment) in enumerate(todo):
+            root = tmp / f"job{i:05d}"
+            root.mkdir()
+            job_list.append(dict(root=str(root), student=student, assignment=assignment,
+                                 submitted=str(course.submitted / student / assignment),
+                                 template_db=str(template), source=str(course.source),
+                                 release=str(course.release), timeout=course.timeout,
+                                 course_id=course.course_id))
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(job_list), unit="submission", desc="autograde", dynamic_ncols=True)
+        with Gradebook(course.gradebook_url, course.course_id) as main_gb:
+            for res in _run_jobs(job_list, jobs):
+                student, assignment = res["student"], res["assignment"]
+                root = Path(res["root"])
+                dest = course.autograded / student / assignment
+                _merge_submission(main_gb, root / "gradebook.db", student, assignment)
+                if dest.exists():
+                    shutil.rmtree(dest)
+                produced = root / "autograded" / student / assignment
+                if res["success"] and produced.is_dir():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.move(str(produced), str(dest))
+                    result.graded.append((student, assignment))
+                    stopped = _timed_out_cells(dest)
+                    if stopped:
+                        result.timeouts[(student, assignment)] = stopped
+                        if log:
+                            log(f"{student} / {assignment}: cell(s) {', '.join(stopped)} stopped by the "
+                                f"{course.timeout} s timeout")
+                else:
+                    reason = res.get("reason") or failure_reason(res.get("log") or "", res.get("error") or "")
+                    fail = Failure(student, assignment, reason, (res.get("log") or "") + (res.get("error") or ""))
+                    result.failures.append(fail)
+                    if log:
+                        log(f"could not grade {fail}")
+                shutil.rmtree(root, ignore_errors=True)
+                if bar is not None:
+                    bar.update(1)
+        if bar is not None:
+            bar.close()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run_jobs(job_list: list[dict], jobs: int):
+    """Yield each job's result as it finishes. A worker process that dies takes only its own
+    submissions down: the pool is rebuilt and the unfinished jobs run again (twice at most)."""
+    if jobs == 1:
+        for job in job_list:
+            yield _grade_one(job)
+        return
+    pending = list(job_list)
+    attempts = {j["root"]: 0 for j in job_list}
+    ctx = multiprocessing.get_context("spawn")
+    while pending:
+        broken = []
+        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=ctx,
+                                    initializer=_worker_init) as pool:
+            futures = {pool.submit(_grade_one, job): job for job in pending}
+            for fut in cf.as_completed(futures):
+                job = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:  # BrokenProcessPool and friends
+                    attempts[job["root"]] += 1
+                    if attempts[job["root"]] >= 2:
+                        yield {"success": False, "log": "", "error": "", "student": job["student"],
+                               "assignment": job["assignment"], "root": job["root"], "seconds": 0.0,
+                               "reason": f"the grading process died ({type(exc).__name__}: {exc})"}
+                    else:
+                        broken.append(job)
+        pending = broken
+
+
+def read_scores(course: Course, assignment: str, students=None) -> dict:
+    """``{student: {grade_id: (score, max_score)}}`` from the gradebook, for every submission of
+    ``assignment`` (score: the manual score if a grader set one, else the autograder's, else 0)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    with Gradebook(course.gradebook_url, course.course_id) as gb:
+        try:
+            subs = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return out
+        for sub in subs:
+            sid = sub.student.id
+            if students is not None and sid not in students:
+                continue
+            cells = {}
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    score = g.manual_score if g.manual_score is not None else (g.auto_score or 0.0)
+                    cells[g.name] = (float(score), float(g.max_score))
+            out[sid] = cells
+    return out
+
+
+def _write_submission(dest: Path, assignment: str, nb) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{assignment}.ipynb"
+    if isinstance(nb, nbformat.NotebookNode) or isinstance(nb, dict):
+        nbformat.write(nbformat.from_dict(nb), str(path))
+    elif isinstance(nb, (bytes, bytearray)):
+        path.write_bytes(bytes(nb))
+    elif isinstance(nb, (str, Path)) and Path(nb).is_file():
+        shutil.copyfile(nb, path)
+    elif isinstance(nb, str):  # raw notebook text (possibly broken JSON, on purpose)
+        path.write_text(nb)
+    else:
+        raise TypeError(f"a submission must be a NotebookNode, a path, bytes or text, got {type(nb).__name__}")
+
+
+def grade_submissions(assignment: str, submissions: dict, workdir, source=None, release=None,
+                      jobs: int | None = None, timeout: int | None = None, db_url: str | None = None,
+                      course: Course | None = None) -> BatchResult:
+    """Grade ``{student_id: notebook}`` for one assignment with real nbgrader, in parallel.
+
+    Parameters
+    ----------
+    assignment : str
+        Assignment id (``source/<assignment>/<assignment>.ipynb`` must exist).
+    submissions : dict
+        ``{student_id: NotebookNode | path | bytes | text}``; written to ``workdir/submitted``.
+    workdir : path
+        Instructor working directory for this batch (gradebook, autograded copies).
+    source, release : path, optional
+        nbgrader source and release directories (default: the repository's ``solutions/``, ``notebooks/``).
+    jobs, timeout, db_url : optional
+        Worker processes, per-cell timeout, gradebook URL.
+    course : Course, optional
+        Use this course instead of building one from the arguments above.
+
+    Returns
+    -------
+    BatchResult
+        With ``scores = {student: {grade_id: (score, max_score)}}``.
+    """
+    if course is None:
+        base = Course.from_repo(workdir=workdir, db_url=db_url, timeout=timeout)
+        course = base.with_(source=Path(source).resolve() if source else base.source,
+                            release=Path(release).resolve() if release else base.release)
+    for student, nb in submissions.items():
+        dest = course.submitted / student / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        _write_submission(dest, assignment, nb)
+    result = autograde(course, [assignment], students=set(submissions), jobs=jobs)
+    result.scores = read_scores(course, assignment, set(submissions))
+    return result

@@ -1,0 +1,194 @@
+"""The ``nncourse`` command: one subcommand per step of the instructor's cycle.
+
+    nncourse release [ASSIGNMENT...]     solutions/ -> notebooks/ (nbgrader generate_assignment)
+    nncourse collect PATH                a folder or an LMS zip -> <workdir>/submitted/<student>/<assignment>/
+    nncourse autograde [ASSIGNMENT...]   grade every collected submission, several at once
+    nncourse feedback [ASSIGNMENT...]    per-student feedback HTML, hidden tests scrubbed
+    nncourse report                      grades CSV, figures, summary
+    nncourse run [NOTEBOOK...]           execute notebooks headlessly, print the times
+
+The instructor working directory is ``--workdir``, else ``$NNCOURSE_HOME``, else ``<repo>/instructor``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_TIMEOUT, ENV_HOME, Course
+
+__all__ = ["main", "build_parser"]
+
+
+def _course(args) -> Course:
+    return Course.from_repo(repo=args.repo, workdir=args.workdir, db_url=getattr(args, "db_url", None),
+                            timeout=getattr(args, "timeout", None))
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_release(args) -> int:
+    from .config import write_nbgrader_config
+    from .release import release
+
+    course = _course(args)
+    paths = release(course, args.assignments)
+    write_nbgrader_config(course)
+    for p in paths:
+        _say(f"released {p.relative_to(course.release.parent) if course.release.parent in p.parents else p}")
+    if not paths:
+        _say(f"no assignments found under {course.source}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from .collect import collect
+
+    course = _course(args)
+    res = collect(course, Path(args.path), assignments=args.assignment or None, students=args.students)
+    for student, assignment, src in res.placed:
+        _say(f"collected {student} / {assignment} <- {src}")
+    for name, reason in res.unplaced:
+        _say(f"NOT PLACED {name}: {reason}")
+    _say(f"{len(res.placed)} submission(s) collected into {course.submitted}, {len(res.unplaced)} file(s) not placed")
+    return 0
+
+
+def cmd_autograde(args) -> int:
+    from .autograde import autograde
+
+    course = _course(args)
+    res = autograde(course, args.assignments or None, students=args.student or None, jobs=args.jobs,
+                    progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True))
+    _say(f"graded {len(res.graded)} submission(s) in {res.seconds:.1f} s; {len(res.failures)} could not be graded")
+    for f in res.failures:
+        _say(f"FAILED {f.student} / {f.assignment}: {f.reason}")
+    for (s, a), cells in sorted(res.timeouts.items()):
+        _say(f"TIMEOUT {s} / {a}: {', '.join(cells)}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from .feedback import feedback
+
+    course = _course(args)
+    res = feedback(course, args.assignments or None, students=args.student or None)
+    for path in res.written:
+        _say(f"feedback {path}")
+    for f in res.failures:
+        _say(f"FAILED {f}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import report
+
+    course = _course(args)
+    out = report(course, out_dir=Path(args.out) if args.out else None, pass_fraction=args.pass_fraction)
+    for path in out.files:
+        _say(f"wrote {path}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .run import run_notebooks
+
+    course = Course.from_repo(repo=args.repo, workdir=args.workdir)
+    paths = [Path(p) for p in args.notebooks] or sorted(course.source.glob("*/*.ipynb"))
+    results = run_notebooks(paths, timeout=args.timeout, allow_errors=args.allow_errors)
+    failed = 0
+    for r in results:
+        status = "ok" if r.ok else f"FAILED ({r.error})"
+        _say(f"{r.seconds:7.2f} s  slowest cell {r.slowest_seconds:6.2f} s (#{r.slowest_index})  {r.path}  {status}")
+        failed += not r.ok
+    if results:
+        _say(f"{len(results)} notebook(s), {sum(r.seconds for r in results):.2f} s in total, {failed} failed")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workdir", help=f"instructor working directory (default: ${ENV_HOME}, else <repo>/instructor)")
+    common.add_argument("--repo", help="course repository (default: found from the current directory)")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db-url", help="gradebook SQLAlchemy URL (default: sqlite:///<workdir>/gradebook.db), "
+                                     "e.g. postgresql://user@host:5432/course")
+
+    parser = argparse.ArgumentParser(prog="nncourse", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("release", parents=[common, db], help="generate the student release: solutions/ -> notebooks/",
+                       description="Run nbgrader generate_assignment from solutions/ into notebooks/ "
+                                   "(all assignments by default), in a reproducible byte-for-byte form.")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("collect", parents=[common], help="import submissions from a folder or an LMS zip",
+                       description="Import submissions named like <student>_<assignment>.ipynb (or LMS-style names "
+                                   "that contain them) from a folder or a zip into <workdir>/submitted/. Files that "
+                                   "match no assignment or no student are reported and skipped.")
+    p.add_argument("path", help="a folder or a .zip file")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p.add_argument("--students", help="a text file of known student ids, one per line; others are not placed")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("autograde", parents=[common, db], help="autograde collected submissions in parallel",
+                       description="Autograde every collected submission with nbgrader, several at once. A "
+                                   "submission that cannot be graded is reported and the batch goes on. Exit status "
+                                   "0 when the batch ran.")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: one per core)")
+    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="per-cell timeout in seconds (default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_autograde)
+
+    p = sub.add_parser("feedback", parents=[common, db], help="per-student feedback HTML",
+                       description="Write <workdir>/feedback/<student>/<assignment>/<assignment>.html for every "
+                                   "autograded submission, with hidden tests and their tracebacks removed.")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("report", parents=[common, db], help="grades CSV, figures and a summary",
+                       description="Write <workdir>/reports/: grades.csv (one row per student; one column per "
+                                   "exercise and per section; totals), score_distribution.png, "
+                                   "pass_rate_per_exercise.png and summary.md.")
+    p.add_argument("--out", help="output folder (default: <workdir>/reports)")
+    p.add_argument("--pass-fraction", type=float, default=1.0,
+                   help="an exercise counts as passed at this fraction of its points (default %(default)s)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("run", parents=[common], help="execute notebooks headlessly and time them",
+                       description="Execute notebooks top to bottom with nbclient (default: every solution "
+                                   "notebook) and print the time of each and of its slowest cell. Exit status 1 "
+                                   "if one fails.")
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
+    p.add_argument("--timeout", type=int, default=60, help="per-cell timeout in seconds (default %(default)s)")
+    p.add_argument("--allow-errors", action="store_true", help="keep going after a failing cell (and do not fail)")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"nncourse {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from .nbg import NbGraderFailure
+
+        if isinstance(exc, NbGraderFailure):
+            print(f"nncourse {args.command}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Where things live, and the nbgrader configuration of the course.
+
+nbgrader 0.9.6 builds every path as ``os.path.join(root, "{nbgrader_step}/{student_id}/{assignment_id}")``, and
+``os.path.join`` drops ``root`` when a step is an absolute path. So the course directory is:
+
+* ``root``: the instructor working directory (outside version control): ``submitted/``, ``autograded/``,
+  ``feedback/``, ``reports/``, ``gradebook.db`` live there;
+* ``source_directory``: the absolute path of the repository's ``solutions/``;
+* ``release_directory``: the absolute path of the repository's ``notebooks/``.
+
+No symlinks, nothing copied: ``nbgrader`` reads the sources in place and writes the release in place.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from traitlets.config import Config
+
+__all__ = ["Course", "find_repo", "nbgrader_config", "write_nbgrader_config", "ENV_HOME", "DEFAULT_TIMEOUT"]
+
+ENV_HOME = "NNCOURSE_HOME"
+"""Environment variable that overrides the instructor working directory."""
+
+DEFAULT_TIMEOUT = 30
+"""Seconds a single cell may run during autograding before the kernel is interrupted."""
+
+
+def find_repo(start: Path | None = None) -> Path:
+    """The course repository: the first folder, from ``start`` (default: cwd) upwards, holding
+    ``pyproject.toml`` and ``solutions/``; failing that, the folder that holds this package."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "solutions").is_dir():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Course:
+    """The folders of one course and the settings nbgrader needs.
+
+    Parameters
+    ----------
+    source : Path
+        nbgrader's source directory (the repository's ``solutions/``), one folder per assignment.
+    release : Path
+        nbgrader's release directory (the repository's ``notebooks/``).
+    workdir : Path
+        The instructor working directory: submissions, autograded copies, feedback, gradebook, reports.
+    db_url : str or None
+        SQLAlchemy URL of the gradebook; ``None`` means ``sqlite:///<workdir>/gradebook.db``.
+    timeout : int
+        Per-cell execution timeout in seconds (``Execute.timeout``).
+    """
+
+    source: Path
+    release: Path
+    workdir: Path
+    db_url: str | None = None
+    timeout: int = DEFAULT_TIMEOUT
+    course_id: str = field(default="")
+
+    @classmethod
+    def from_repo(cls, repo: Path | str | None = None, workdir: Path | str | None = None,
+                  db_url: str | None = None, timeout: int | None = None) -> "Course":
+        """The course of a repository; ``workdir`` defaults to ``$NNCOURSE_HOME``, then ``<repo>/instructor``."""
+        repo = Path(repo).resolve() if repo else find_repo()
+        if workdir is None:
+            workdir = os.environ.get(ENV_HOME) or repo / "instructor"
+        return cls(source=repo / "solutions", release=repo / "notebooks", workdir=Path(workdir).resolve(),
+                   db_url=db_url, timeout=DEFAULT_TIMEOUT if timeout is None else int(timeout))
+
+    def __post_init__(self):
+        for name in ("source", "release", "workdir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).resolve())
+        if int(self.timeout) <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+
+    def with_(self, **changes) -> "Course":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def gradebook_url(self) -> str:
+        """The SQLAlchemy URL of the gradebook."""
+        return self.db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
+
+    @property
+    def submitted(self) -> Path:
+        return self.workdir / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.workdir / "autograded"
+
+    @property
+    def feedback(self) -> Path:
+        return self.workdir / "feedback"
+
+    @property
+    def reports(self) -> Path:
+        return self.workdir / "reports"
+
+    def assignments(self) -> list[str]:
+        """Every assignment with a source notebook ``<source>/<id>/<id>.ipynb``, sorted."""
+        if not self.source.is_dir():
+            return []
+        return sorted(p.name for p in self.source.iterdir()
+                      if p.is_dir() and (p / f"{p.name}.ipynb").is_file())
+
+    def source_notebook(self, assignment: str) -> Path:
+        return self.source / assignment / f"{assignment}.ipynb"
+
+    def release_notebook(self, assignment: str) -> Path:
+        return self.release / assignment / f"{assignment}.ipynb"
+
+
+def nbgrader_config(course: Course, **overrides) -> Config:
+    """The traitlets ``Config`` every nbgrader app of the pipeline runs with.
+
+    ``overrides`` are ``"Section.trait": value`` pairs applied last (used by the parallel workers to
+    point ``root`` and ``db_url`` at a private copy).
+    """
+    from .feedback_filter import HideHiddenTestOutput  # noqa: local import keeps `grading.config` light
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    c = Config()
+    c.CourseDirectory.root = str(course.workdir)
+    c.CourseDirectory.source_directory = str(course.source)
+    c.CourseDirectory.release_directory = str(course.release)
+    c.CourseDirectory.submitted_directory = "submitted"
+    c.CourseDirectory.autograded_directory = "autograded"
+    c.CourseDirectory.feedback_directory = "feedback"
+    c.CourseDirectory.db_url = course.gradebook_url
+    c.CourseDirectory.course_id = course.course_id
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+    c.Execute.timeout = int(course.timeout)
+    c.Execute.interrupt_on_timeout = True
+    c.OverwriteCells.add_missing_cells = True
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    # feedback: grades, then the guard against hidden-test leaks, then nbgrader's own hidden-test removal
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.ExecutePreprocessor.kernel_name = "python3"
+    for key, value in overrides.items():
+        section, trait = key.rsplit(".", 1)
+        setattr(getattr(c, section), trait, value)
+    return c
+
+
+CONFIG_TEMPLATE = '''\
+# Written by `nncourse`: the same settings as the pipeline, for running plain nbgrader in this folder
+# (for example `cd {workdir} && nbgrader autograde 02-forward-pass`).
+from grading.config import Course, nbgrader_config
+c = get_config()  # noqa: F821
+c.merge(nbgrader_config(Course(source={source!r}, release={release!r}, workdir={workdir!r},
+                               db_url={db_url!r}, timeout={timeout!r})))
+'''
+
+
+def write_nbgrader_config(course: Course) -> Path:
+    """Write ``<workdir>/nbgrader_config.py`` so that plain ``nbgrader`` commands run in the workdir
+    use the pipeline's settings; returns its path."""
+    course.workdir.mkdir(parents=True, exist_ok=True)
+    path = course.workdir / "nbgrader_config.py"
+    text = CONFIG_TEMPLATE.format(source=str(course.source), release=str(course.release),
+                                  workdir=str(course.workdir), db_url=course.db_url, timeout=course.timeout)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path

@@ -1,0 +1,80 @@
+"""Build submissions from a release, for tests and benchmarks: the solution, the blank release, mutants.
+
+A submission is the *release* notebook (so the cell ids and nbgrader checksums are the student's) with
+answer cells filled in:
+
+* ``solution_submission``: every answer cell holds the source notebook's solution, markers removed;
+* ``blank_submission``: the release as is (every answer raises ``NotImplementedError``);
+* ``mutant_submission``: the solution with one answer cell (by ``grade_id``) replaced by other code.
+
+``exercise_key("ex04-tests-hidden") == "ex04"``: the key is the text before the first dash.
+"""
+from __future__ import annotations
+
+import copy
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["exercise_key", "answer_cells", "solution_submission", "blank_submission", "mutant_submission",
+           "strip_solution_markers", "read_notebook", "grade_cells"]
+
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+
+
+def exercise_key(grade_id: str) -> str:
+    """The exercise a cell belongs to: the ``grade_id`` up to its first dash."""
+    return grade_id.split("-", 1)[0]
+
+
+def read_notebook(nb) -> nbformat.NotebookNode:
+    """A deep copy of ``nb`` if it is a notebook node, else the notebook read from the path ``nb``."""
+    if isinstance(nb, (str, Path)):
+        return nbformat.read(str(nb), as_version=4)
+    return copy.deepcopy(nb)
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def answer_cells(nb) -> dict:
+    """``{grade_id: cell}`` of the cells the learner writes (``solution: true``)."""
+    return {_meta(c)["grade_id"]: c for c in nb.cells if _meta(c).get("solution")}
+
+
+def grade_cells(nb) -> dict:
+    """``{grade_id: cell}`` of the graded cells (``grade: true``)."""
+    return {_meta(c)["grade_id"]: c for c in nb.cells if _meta(c).get("grade")}
+
+
+def strip_solution_markers(source: str) -> str:
+    """The source with the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines removed."""
+    return "\n".join(line for line in source.split("\n") if BEGIN not in line and END not in line)
+
+
+def solution_submission(release_nb, source_nb) -> nbformat.NotebookNode:
+    """The release with every answer cell holding the source's solution (markers removed)."""
+    nb = read_notebook(release_nb)
+    source = answer_cells(read_notebook(source_nb))
+    for grade_id, cell in answer_cells(nb).items():
+        if grade_id not in source:
+            raise ValueError(f"answer cell {grade_id!r} of the release is not in the source notebook")
+        cell.source = strip_solution_markers(source[grade_id].source)
+    return nb
+
+
+def blank_submission(release_nb) -> nbformat.NotebookNode:
+    """The release as a learner receives it."""
+    return read_notebook(release_nb)
+
+
+def mutant_submission(release_nb, source_nb, cell: str, code: str) -> nbformat.NotebookNode:
+    """The solution submission with the answer cell ``cell`` (a ``grade_id``) replaced by ``code``."""
+    nb = solution_submission(release_nb, source_nb)
+    cells = answer_cells(nb)
+    if cell not in cells:
+        raise ValueError(f"no answer cell with grade_id {cell!r}; answer cells: {sorted(cells)}")
+    cells[cell].source = textwrap.dedent(code).strip("\n")
+    return nb
