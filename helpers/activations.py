@@ -136,7 +136,8 @@ def erf(X):
 
 def normal_cdf(X):
     r"""Standard normal CDF :math:`\Phi(x) = \tfrac12 (1 + \operatorname{erf}(x/\sqrt2))`."""
-    return 0.5 * (1.0 + erf(np.asarray(X, dtype=np.float64) / _SQRT2))
+    X = as_float_array(X, "X", "normal_cdf")
+    return 0.5 * (1.0 + erf(X / _SQRT2))
 
 
 def normal_pdf(X):
