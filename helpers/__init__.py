@@ -31,7 +31,7 @@ Arrays are float64, batch first: ``X`` is ``(B, d_in)``, ``W`` is ``(d_out, d_in
 
 The references of the ten practice exercises are importable from here under the spec's names.
 """
-from . import activations, backprop, checks, data, plotting, forward, gradcheck, init, losses, norm, optim
+from . import activations, backprop, checks, data, plotting, forward, gradcheck, init, linear, losses, norm, optim
 from .activations import relu, relu_grad
 from .backprop import affine_backward
 from .forward import affine_forward, two_layer_forward
