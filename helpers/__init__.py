@@ -32,8 +32,10 @@ Arrays are float64, batch first: ``X`` is ``(B, d_in)``, ``W`` is ``(d_out, d_in
 The references of the ten practice exercises are importable from here under the spec's names.
 """
 from . import activations, backprop, checks, data, plotting, forward, gradcheck, init, linear, losses, norm, optim
+from . import diagnostics, generalization, training
 from .activations import relu, relu_grad
 from .backprop import affine_backward
+from .diagnostics import diagnose
 from .forward import affine_forward, two_layer_forward
 from .gradcheck import numerical_gradient, relative_error
 from .init import he_std, xavier_std
