@@ -29,7 +29,7 @@ from .forward import Layer, _check_affine, mlp_forward
 from .init import InitScheme, init_mlp
 from .optim import Adam, flatten_layers, unflatten_layers
 
-__all__ = ["polynomial_features", "random_layer", "feature_map", "linear_head", "fit_linear_head", "compose",
+__all__ = ["Layer", "polynomial_features", "random_layer", "feature_map", "linear_head", "fit_linear_head", "compose",
            "collapse_affine", "collapse_layers", "relu_collapse_gap", "TrainResult", "train_classifier",
            "hidden_representations", "linear_probe_accuracy"]
 
