@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,9 @@ def _grade_one(job: dict) -> dict:
         shutil.copyfile(job["template_db"], root / "gradebook.db")
         course = Course(source=job["source"], release=job["release"], workdir=root, db_url=None,
                         timeout=job["timeout"], course_id=job["course_id"])
-        result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=Warning)  # SQLAlchemy autoflush noise from nbgrader
+            result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
     except Exception as exc:  # the pipeline around nbgrader broke for this submission
         import traceback
 
@@ -207,9 +210,15 @@ def prepare_gradebook(course: Course, assignments, template_dir: Path) -> Path:
     (same assignments, no students) under ``template_dir``; returns the template's path."""
     from .release import register_assignments
 
-    register_assignments(course, assignments)
     template = course.with_(workdir=Path(template_dir), db_url=None)
     register_assignments(template, assignments)
+    main_db = course.workdir / "gradebook.db"
+    if course.db_url is None and not main_db.exists():
+        # a new SQLite gradebook: the template is exactly what registering would write
+        course.workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(template_dir) / "gradebook.db", main_db)
+    else:
+        register_assignments(course, assignments)
     return Path(template_dir) / "gradebook.db"
 
 
@@ -274,7 +283,10 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                 student, assignment = res["student"], res["assignment"]
                 root = Path(res["root"])
                 dest = course.autograded / student / assignment
-                _merge_submission(main_gb, root / "gradebook.db", student, assignment)
+                with warnings.catch_warnings():
+                    # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless
+                    warnings.simplefilter("ignore", category=Warning)
+                    _merge_submission(main_gb, root / "gradebook.db", student, assignment)
                 if dest.exists():
                     shutil.rmtree(dest)
                 produced = root / "autograded" / student / assignment

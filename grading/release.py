@@ -73,3 +73,22 @@ def register_assignments(course: Course, assignments: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="nncourse-register-") as tmp:
         release(course.with_(release=Path(tmp) / "release"), list(assignments))
         shutil.rmtree(Path(tmp) / "release", ignore_errors=True)
+
+
+def drift(course: Course, assignment: str, fresh_dir: Path) -> list[str]:
+    """Files of ``<course.release>/<assignment>`` that differ from a fresh release written into ``fresh_dir``
+    (missing, extra or changed), as relative paths; empty when the committed release is up to date."""
+    import filecmp
+
+    release(course.with_(release=Path(fresh_dir)), [assignment])
+    fresh, committed = Path(fresh_dir) / assignment, course.release / assignment
+
+    def files(folder):
+        if not folder.is_dir():
+            return set()
+        return {str(p.relative_to(folder)) for p in folder.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+
+    a, b = files(fresh), files(committed)
+    changed = {p for p in a & b if not filecmp.cmp(fresh / p, committed / p, shallow=False)}
+    return sorted((a ^ b) | changed)

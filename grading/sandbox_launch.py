@@ -1,0 +1,394 @@
+"""The kernel launcher of the grading sandbox: ``python -m grading.sandbox_launch [LIMITS] -f CONNECTION_FILE``.
+
+Jupyter starts this program (as root, the grader's user) in place of ``ipykernel``; it starts ipykernel inside a
+bubblewrap sandbox and stays its parent until the kernel ends. Standard library only: it must start fast and must
+not import anything a submission could influence.
+
+What the sandbox is
+-------------------
+* **Filesystem**: a new empty root with read-only binds of the system (``/usr``, ``/etc``, the library folders),
+  the Python installation and virtual environment, and the ``helpers`` package; nothing else of the course
+  repository (no ``solutions/``, no ``tests/``), no instructor folder (no gradebook, no other submission). The
+  kernel's working directory (the student's own autograded folder) is bound read-only. ``/tmp`` (also ``$HOME``)
+  is a small private tmpfs: the only place the kernel can write, and it vanishes with the kernel.
+* **Namespaces**: new network (no interface but a down loopback: no socket reaches anything), pid (the kernel
+  sees only its own processes, and all of them die with it), ipc, uts and, where possible, cgroup namespaces.
+* **User**: an unprivileged uid of its own (``190000`` + n, one per live kernel, taken with a lock file) with no
+  capabilities and ``no_new_privs``: file permissions and ``RLIMIT_NPROC`` apply to it.
+* **Limits** (``setrlimit`` on the kernel, plus a cgroup per kernel where the cgroup v1 or v2 hierarchy is
+  writable): address space, CPU seconds, processes and threads, file size, no core files; the cgroup adds a
+  memory limit over all the kernel's processes, a pid limit and a CPU share of one core.
+* **Messages**: Jupyter's ZeroMQ channels use unix sockets (``transport="ipc"``): the sockets live in a private
+  folder bound into the sandbox, and symbolic links at the paths the grader expects point to them.
+
+Signals: SIGINT (Jupyter's interrupt) is forwarded to the kernel; SIGTERM or the death of this launcher kills
+the whole sandbox (``--die-with-parent``). The exit status is the kernel's: ``128 + n`` when signal ``n`` ended
+it (SIGXCPU for the CPU limit, SIGKILL for the memory cgroup, SIGSEGV for a crash).
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+UID_BASE = 190000
+"""First uid given to a sandboxed kernel; kernel ``n`` (0-based, among live kernels) runs as ``UID_BASE + n``."""
+UID_COUNT = 2000
+INSIDE = "/run/nncourse"
+"""Where the sandbox sees its private files: ``kernel.json``, ``ipc/`` and ``kernel_guard.py``."""
+PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+STDERR_KEEP = 8192
+"""Bytes of the kernel's own stderr passed on to the grader's stderr; the rest is discarded."""
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m grading.sandbox_launch", description=__doc__.split("\n")[0])
+    p.add_argument("-f", dest="connection_file", required=True, help="Jupyter connection file (ipc transport)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="address space per process, and cgroup memory")
+    p.add_argument("--cpu-seconds", type=int, default=300, help="CPU seconds per process (SIGXCPU past it)")
+    p.add_argument("--nproc", type=int, default=64, help="processes and threads of the kernel's uid")
+    p.add_argument("--file-mb", type=int, default=16, help="largest file the kernel may write")
+    p.add_argument("--tmp-mb", type=int, default=64, help="size of the private /tmp")
+    p.add_argument("--wall-seconds", type=int, default=1800, help="the sandbox is killed after this long")
+    p.add_argument("--bwrap", default=shutil.which("bwrap") or "/usr/bin/bwrap")
+    p.add_argument("--setpriv", default=shutil.which("setpriv") or "/usr/bin/setpriv")
+    p.add_argument("--guard", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_guard.py"),
+                   help="Python file the kernel runs at start (snapshot for the grading guard)")
+    p.add_argument("--no-cgroup", action="store_true", help="do not try cgroups (rlimits only)")
+    p.add_argument("kernel_args", nargs="*", help="extra arguments for ipykernel")
+    return p.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------- uid allocation
+def allocate_uid(lockdir: str):
+    """A uid no other live sandbox holds, and the open lock file that holds it (kept until exit)."""
+    os.makedirs(lockdir, mode=0o700, exist_ok=True)
+    start = os.getpid() % UID_COUNT
+    for k in range(UID_COUNT):
+        n = (start + k) % UID_COUNT
+        fd = os.open(os.path.join(lockdir, f"uid-{UID_BASE + n}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return UID_BASE + n, fd
+    raise RuntimeError(f"no free sandbox uid in {UID_BASE}..{UID_BASE + UID_COUNT - 1}")
+
+
+# ---------------------------------------------------------------------------------------------- cgroups
+class Cgroup:
+    """A cgroup (v1 controllers memory, pids, cpu; or v2) made for one kernel, best effort.
+
+    ``paths`` are the folders made; :meth:`attach` (run in the child before exec) moves a process in;
+    :meth:`remove` deletes the folders once the sandbox is gone.
+    """
+
+    def __init__(self, name: str, memory_bytes: int, pids: int, cpu_cores: float = 1.0):
+        self.paths = []
+        self.notes = []
+        try:
+            self._make(name, memory_bytes, pids, cpu_cores)
+        except OSError as exc:  # read-only or absent hierarchy: rlimits still apply
+            self.notes.append(f"cgroup not used: {exc}")
+            self.remove()
+
+    @staticmethod
+    def _own():
+        own = {}
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for c in controllers.split(","):
+                    own[c] = path
+        return own
+
+    def _make(self, name, memory_bytes, pids, cpu_cores):
+        own = self._own()
+        root = "/sys/fs/cgroup"
+        v1 = {c: os.path.join(root, c) for c in ("memory", "pids", "cpu") if os.path.isdir(os.path.join(root, c))}
+        if len(v1) == 3:
+            settings = {
+                "memory": {"memory.limit_in_bytes": memory_bytes},
+                "pids": {"pids.max": pids},
+                "cpu": {"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": int(100000 * cpu_cores)},
+            }
+            for c, mount in v1.items():
+                path = os.path.join(mount, own.get(c, "/").lstrip("/"), name)
+                os.mkdir(path)
+                self.paths.append(path)
+                for key, value in settings[c].items():
+                    with open(os.path.join(path, key), "w") as fh:
+                        fh.write(str(value))
+                if c == "memory" and os.path.exists(os.path.join(path, "memory.memsw.limit_in_bytes")):
+                    try:  # no swap beyond the memory limit
+                        with open(os.path.join(path, "memory.memsw.limit_in_bytes"), "w") as fh:
+                            fh.write(str(memory_bytes))
+                    except OSError:
+                        pass
+            return
+        if os.path.exists(os.path.join(root, "cgroup.controllers")):  # unified (v2) hierarchy
+            path = os.path.join(root, own.get("", "/").lstrip("/"), name)
+            os.mkdir(path)
+            self.paths.append(path)
+            for key, value in (("memory.max", memory_bytes), ("memory.swap.max", 0), ("pids.max", pids),
+                               ("cpu.max", f"{int(100000 * cpu_cores)} 100000")):
+                with open(os.path.join(path, key), "w") as fh:
+                    fh.write(str(value))
+            return
+        raise OSError(errno.ENOENT, "no cgroup hierarchy with memory, pids and cpu controllers")
+
+    def attach(self, pid: int = 0):
+        for path in self.paths:
+            with open(os.path.join(path, "cgroup.procs"), "w") as fh:
+                fh.write(str(pid or os.getpid()))
+
+    def remove(self):
+        for path in reversed(self.paths):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+        self.paths = []
+
+
+# ---------------------------------------------------------------------------------------------- the sandbox
+def _python_roots():
+    """Folders the kernel's Python needs, read-only: interpreter, standard library, site-packages."""
+    roots = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path.realpath(sys.exec_prefix),
+             os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    return sorted(r for r in roots if r not in ("/", "/usr") and not r.startswith("/usr/"))
+
+
+def _helpers_dir():
+    import importlib.util
+
+    spec = importlib.util.find_spec("helpers")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+def _is_within(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def bwrap_argv(args, uid: int, private: str, cwd: str, python: str) -> list:
+    """The bubblewrap command line that runs ipykernel as ``uid`` in the sandbox."""
+    a = [args.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+         "--unshare-cgroup-try", "--hostname", "grading-sandbox"]
+    a += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            a += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            a += ["--ro-bind", top, top]
+    a += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"]
+    a += ["--size", str(args.tmp_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {"/", "/usr", "/etc", "/proc", "/dev", "/tmp", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
+
+    def bind(kind, src, dest):
+        # bubblewrap makes missing parent folders with mode 0700 here: make them 0755 first
+        parents = []
+        parent = os.path.dirname(dest)
+        while parent not in made and parent != "/":
+            parents.append(parent)
+            parent = os.path.dirname(parent)
+        for folder in reversed(parents):
+            a.extend(["--perms", "0755", "--dir", folder])
+            made.add(folder)
+        a.extend([kind, src, dest])
+        made.add(dest)
+
+    for root in _python_roots():
+        bind("--ro-bind", root, root)
+    helpers = _helpers_dir()
+    if helpers:
+        bind("--ro-bind", helpers, helpers)
+    bind("--ro-bind", os.path.join(private, "kernel.json"), f"{INSIDE}/kernel.json")
+    bind("--bind", os.path.join(private, "ipc"), f"{INSIDE}/ipc")
+    if os.path.isfile(args.guard):
+        bind("--ro-bind", args.guard, f"{INSIDE}/kernel_guard.py")
+    # the working directory: the student's own folder, read-only; never a folder holding the course or helpers
+    chdir = "/tmp"
+    if cwd and cwd != "/" and not (helpers and _is_within(helpers, cwd)) and not _is_within(cwd, private) \
+            and not any(_is_within(root, cwd) for root in _python_roots()):
+        bind("--ro-bind", cwd, cwd)
+        chdir = cwd
+    a += ["--chdir", chdir, "--clearenv"]
+    env = {
+        "PATH": os.pathsep.join([os.path.dirname(python), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": "/tmp", "TMPDIR": "/tmp", "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib", "IPYTHONDIR": "/tmp/.ipython",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", ""),
+        "NNCOURSE_SANDBOX": "1",
+    }
+    if "VIRTUAL_ENV" in os.environ:
+        env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
+    for key, value in env.items():
+        a += ["--setenv", key, value]
+    a += ["--", args.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+          "--bounding-set=-all", "--no-new-privs",
+          python, "-m", "ipykernel_launcher", "-f", f"{INSIDE}/kernel.json",
+          "--HistoryManager.enabled=False"]
+    if os.path.isfile(args.guard):
+        a += [f"--IPKernelApp.exec_files=['{INSIDE}/kernel_guard.py']"]
+    a += list(args.kernel_args)
+    return a
+
+
+def _limits(args):
+    mem = args.memory_mb * 2**20
+
+    def preexec(cgroup=None):
+        if cgroup is not None:
+            try:
+                cgroup.attach()
+            except OSError:
+                pass
+        for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, args.cpu_seconds),
+                           (resource.RLIMIT_NPROC, args.nproc), (resource.RLIMIT_FSIZE, args.file_mb * 2**20),
+                           (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024)):
+            resource.setrlimit(res, (value, value))
+        os.nice(5)
+
+    return preexec
+
+
+def _children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with open(args.connection_file) as fh:
+        info = json.load(fh)
+    if info.get("transport") != "ipc":
+        sys.stderr.write("grading.sandbox_launch: the kernel must use transport='ipc' (the sandbox has no "
+                         "network); set KernelManager.transport = 'ipc'\n")
+        return 2
+    for tool in (args.bwrap, args.setpriv):
+        if not (tool and os.access(tool, os.X_OK)):
+            sys.stderr.write(f"grading.sandbox_launch: {tool!r} not found (apt-get install bubblewrap util-linux)\n")
+            return 2
+    lockdir = os.path.join(tempfile.gettempdir(), "nncourse-sandbox-uids")
+    uid, lockfd = allocate_uid(lockdir)
+    private = tempfile.mkdtemp(prefix="nncourse-sbx-")
+    links = []
+    cgroup = None
+    proc = None
+    try:
+        os.chmod(private, 0o711)
+        ipc = os.path.join(private, "ipc")
+        os.mkdir(ipc, 0o700)
+        os.chown(ipc, uid, uid)
+        inside = dict(info, ip=f"{INSIDE}/ipc/k")
+        path = os.path.join(private, "kernel.json")
+        with open(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o400), "w") as fh:
+            json.dump(inside, fh)
+        os.chown(path, uid, uid)
+        for key in PORTS:
+            link = f"{info['ip']}-{info[key]}"
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(os.path.join(ipc, f"k-{info[key]}"), link)
+            links.append(link)
+        if not args.no_cgroup:
+            cgroup = Cgroup(f"nncourse-{uuid.uuid4().hex[:12]}", args.memory_mb * 2**20, args.nproc)
+            if not cgroup.paths:
+                cgroup = None
+        preexec = _limits(args)
+        python = sys.executable
+        cmd = bwrap_argv(args, uid, private, os.getcwd(), python)
+        read_info, write_info = os.pipe()
+        cmd.insert(1, "--info-fd")
+        cmd.insert(2, str(write_info))
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                pass_fds=(write_info,), start_new_session=True,
+                                preexec_fn=lambda: preexec(cgroup))
+        os.close(write_info)
+        child = {}
+
+        def read_child():
+            try:
+                with os.fdopen(read_info) as fh:
+                    child.update(json.loads(fh.read() or "{}"))
+            except (OSError, ValueError):
+                pass
+
+        reader = threading.Thread(target=read_child, daemon=True)
+        reader.start()
+
+        def drain():
+            kept = 0
+            for chunk in iter(lambda: proc.stderr.read(4096), b""):
+                if kept < STDERR_KEEP:
+                    sys.stderr.buffer.write(chunk[:STDERR_KEEP - kept])
+                    sys.stderr.flush()
+                    kept += len(chunk)
+
+        threading.Thread(target=drain, daemon=True).start()
+
+        def forward(signum, frame):
+            pid = child.get("child-pid")
+            for target in (_children(pid) if pid else []):
+                try:
+                    os.kill(target, signum)
+                except OSError:
+                    pass
+
+        def terminate(signum, frame):
+            proc.kill()
+
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, terminate)
+        signal.signal(signal.SIGHUP, terminate)
+        try:
+            code = proc.wait(timeout=args.wall_seconds)
+        except subprocess.TimeoutExpired:
+            sys.stderr.write(f"grading.sandbox_launch: wall-clock limit of {args.wall_seconds} s reached\n")
+            proc.kill()
+            code = 128 + signal.SIGKILL
+            proc.wait()
+        if code < 0:
+            code = 128 - code
+        return code
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for link in links:
+            try:
+                os.unlink(link)
+            except OSError:
+                pass
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(private, ignore_errors=True)
+        os.close(lockfd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

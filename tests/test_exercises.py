@@ -1,0 +1,69 @@
+"""Real nbgrader autograding of every section that has common-mistake answers (``tests/mutants/<id>.py``).
+
+One batch per assignment, graded in parallel by ``grading.autograde``: the solution, the blank release and one
+submission per mutant. The solution must score full marks on every graded cell the autograder scores, the blank
+release 0 on every autograded test cell, and each mutant strictly less than full marks on its exercise.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, REPO, SOLUTIONS, load_mutants, mutant_ids
+
+from grading import submissions as S
+from grading.autograde import grade_submissions
+from grading.config import Course
+
+
+def _autograded_test_ids(nb) -> set[str]:
+    return {gid for gid, c in S.grade_cells(nb).items()
+            if c.cell_type == "code" and not c.metadata["nbgrader"].get("solution")}
+
+
+def _by_exercise(scores: dict, ids) -> dict:
+    out = {}
+    for gid in ids:
+        got, full = scores[gid]
+        key = S.exercise_key(gid)
+        g, f = out.get(key, (0.0, 0.0))
+        out[key] = (g + got, f + full)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", mutant_ids())
+def test_solution_blank_and_mutants(assignment, tmp_path):
+    release_nb = NOTEBOOKS / assignment / f"{assignment}.ipynb"
+    source_nb = SOLUTIONS / assignment / f"{assignment}.ipynb"
+    assert release_nb.is_file(), f"{release_nb} is missing: run `nncourse release {assignment}`"
+    mutants = load_mutants(assignment)
+    source = nbformat.read(source_nb, as_version=4)
+    tests = _autograded_test_ids(source)
+    answers = S.answer_cells(source)
+    exercises = {S.exercise_key(g) for g in tests}
+    for m in mutants:
+        assert m["cell"] in answers, f"mutant {m['name']!r}: no answer cell {m['cell']!r} in {assignment}"
+        assert m["exercise"] in exercises, f"mutant {m['name']!r}: no autograded tests for {m['exercise']!r}"
+
+    subs = {"solution": S.solution_submission(release_nb, source_nb), "blank": S.blank_submission(release_nb)}
+    for i, m in enumerate(mutants):
+        subs[f"mutant{i:03d}"] = S.mutant_submission(release_nb, source_nb, m["cell"], m["source"])
+    course = Course.from_repo(repo=REPO, workdir=tmp_path / "work", timeout=30)
+    result = grade_submissions(assignment, subs, tmp_path / "work", course=course)
+    assert not result.failures, f"submissions nbgrader could not grade: {[str(f) for f in result.failures]}"
+
+    problems = []
+    sol = result.scores["solution"]
+    short = {g: sol[g] for g in tests if sol[g][0] != sol[g][1]}
+    if short:
+        problems.append(f"the solution loses points on {short}")
+    blank = result.scores["blank"]
+    nonzero = {g: blank[g] for g in tests if blank[g][0] != 0}
+    if nonzero:
+        problems.append(f"the blank release scores on {nonzero}")
+    for i, m in enumerate(mutants):
+        got, full = _by_exercise(result.scores[f"mutant{i:03d}"], tests)[m["exercise"]]
+        if not got < full:
+            problems.append(f"mutant {m['exercise']}/{m['name']} scores full marks on {m['exercise']} ({got:g}/{full:g})")
+    assert not problems, f"{assignment}:\n  " + "\n  ".join(problems)

@@ -1,0 +1,107 @@
+"""Every section notebook: the solution runs clean, the release fails only where the learner must write code,
+and the source notebook follows docs/AUTHORING.md (docstrings in test cells, no stored outputs, cell order)."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, SOLUTION_IDS, SOLUTIONS
+
+from grading.run import error_outputs, run_notebook
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_test(cell):
+    m = _meta(cell)
+    return bool(m.get("grade")) and not m.get("solution") and cell.cell_type == "code"
+
+
+def _is_answer(cell):
+    return bool(_meta(cell).get("solution"))
+
+
+def _source(assignment):
+    return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_solution_notebook_executes(assignment):
+    path = SOLUTIONS / assignment / f"{assignment}.ipynb"
+    result = run_notebook(path, timeout=60)
+    assert result.ok, f"{path} failed: {result.error}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_release_fails_only_with_not_implemented(assignment):
+    path = NOTEBOOKS / assignment / f"{assignment}.ipynb"
+    assert path.is_file(), f"{path} is missing: run `nncourse release {assignment}` and commit notebooks/"
+    result = run_notebook(path, timeout=60, allow_errors=True)
+    errors = error_outputs(result.notebook)
+    assert errors, f"{path}: the blank release raised nothing; its answer cells should raise NotImplementedError"
+    others = [(i, e, v) for i, e, v in errors if e != "NotImplementedError"]
+    assert not others, f"{path}: cells fail with errors other than NotImplementedError: {others}"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_source_has_no_outputs(assignment):
+    nb = _source(assignment)
+    stored = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not stored, f"solutions/{assignment}: code cells {stored} have stored outputs or execution counts"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_every_test_cell_opens_with_a_docstring(assignment):
+    nb = _source(assignment)
+    bare = [_meta(c)["grade_id"] for c in nb.cells
+            if _is_test(c) and not c.source.lstrip().startswith(('"""', "'''", 'r"""'))]
+    assert not bare, f"solutions/{assignment}: test cells without a docstring saying what they check: {bare}"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_test_cells_follow_answer_or_test_cells(assignment):
+    """nbgrader 0.9.6 crashes restoring a deleted test cell that follows a locked cell with no grade/solution."""
+    nb = _source(assignment)
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        if _is_test(cell):
+            prev = nb.cells[i - 1] if i else None
+            if prev is None or not (_is_answer(prev) or _is_test(prev)):
+                bad.append(_meta(cell)["grade_id"])
+    assert not bad, f"solutions/{assignment}: test cells not preceded by an answer or test cell: {bad}"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_no_read_only_cells(assignment):
+    nb = _source(assignment)
+    ro = [i for i, c in enumerate(nb.cells)
+          if _meta(c).get("locked") and not _meta(c).get("grade") and not _meta(c).get("solution")]
+    assert not ro, f"solutions/{assignment}: read-only cells (locked without grade/solution) at {ro}"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_grade_ids_start_with_an_exercise_key(assignment):
+    import re
+
+    nb = _source(assignment)
+    ids = [_meta(c)["grade_id"] for c in nb.cells if _meta(c).get("grade") or _meta(c).get("solution")]
+    bad = [g for g in ids if not re.match(r"^(ex\d\d|s\d\d)-", g)]
+    assert not bad, f"solutions/{assignment}: grade ids must start with exNN- or sKK-: {bad}"
+    assert len(ids) == len(set(ids)), f"solutions/{assignment}: duplicate grade ids in {ids}"
+
+
+@pytest.mark.parametrize("assignment", SOLUTION_IDS)
+def test_each_exercise_is_worth_ten_points(assignment):
+    nb = _source(assignment)
+    points = {}
+    for c in nb.cells:
+        m = _meta(c)
+        if _is_test(c):
+            key = m["grade_id"].split("-", 1)[0]
+            points[key] = points.get(key, 0) + float(m.get("points", 0))
+    wrong = {k: v for k, v in points.items() if v != 10}
+    assert not wrong, f"solutions/{assignment}: autograded points per exercise must add up to 10, got {wrong}"
