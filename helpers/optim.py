@@ -18,7 +18,7 @@ import numpy as np
 from ._validate import check_positive, check_positive_int, check_probability
 from .forward import Layer
 
-__all__ = ["SGD", "Momentum", "Adam", "MomentumState", "AdamState", "step_schedule", "cosine_schedule",
+__all__ = ["SGD", "Momentum", "Adam", "MomentumState", "AdamState", "adam_step", "step_schedule", "cosine_schedule",
            "warmup_cosine_schedule", "global_norm", "clip_by_global_norm", "flatten_layers", "unflatten_layers"]
 
 
@@ -108,11 +108,43 @@ class Adam(NamedTuple):
         params, grads = _check_pair(params, grads, "Adam.step")
         eta = self.lr if lr is None else lr
         t = state.t + 1
-        m = tuple(self.beta1 * m + (1 - self.beta1) * g for m, g in zip(state.m, grads))
-        v = tuple(self.beta2 * v + (1 - self.beta2) * g * g for v, g in zip(state.v, grads))
-        c1, c2 = 1 - self.beta1**t, 1 - self.beta2**t
-        new = [p - eta * (mi / c1) / (np.sqrt(vi / c2) + self.eps) for p, mi, vi in zip(params, m, v)]
-        return new, AdamState(t, m, v)
+        out = [adam_step(p, g, m, v, t, eta, self.beta1, self.beta2, self.eps)
+               for p, g, m, v in zip(params, grads, state.m, state.v)]
+        return [o[0] for o in out], AdamState(t, tuple(o[1] for o in out), tuple(o[2] for o in out))
+
+
+def adam_step(theta, g, m, v, t: int, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    r"""One Adam update of one parameter array (what :meth:`Adam.step` does for each array).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        \theta \leftarrow \theta - \eta\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+
+    Parameters
+    ----------
+    theta, g, m, v : ndarray, all of the same shape
+        Parameter, its gradient, and the moment estimates after step ``t - 1`` (zeros before step 1).
+    t : int >= 1
+        The number of this step (1 for the first update), used in the bias corrections.
+    lr, beta1, beta2, eps : float
+
+    Returns
+    -------
+    theta, m, v : ndarray
+        New arrays; the arguments are not modified.
+    """
+    fn = "adam_step"
+    arrays = [np.asarray(a, dtype=np.float64) for a in (theta, g, m, v)]
+    for name, a in zip(("g", "m", "v"), arrays[1:]):
+        if a.shape != arrays[0].shape:
+            raise ValueError(f"{fn}: {name} has shape {a.shape} but theta has shape {arrays[0].shape}")
+    theta, g, m, v = arrays
+    t = check_positive_int(t, "t", fn)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 def step_schedule(t: int, lr0: float, drop: float = 0.1, every: int = 100) -> float:

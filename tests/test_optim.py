@@ -186,3 +186,20 @@ def test_flatten_unflatten_roundtrip():
     assert all(np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b) for a, b in zip(layers, back))
     with pytest.raises(ValueError):
         optim.unflatten_layers(flat[:3])
+
+
+def test_adam_step_matches_the_optimizer_and_is_pure():
+    rng = np.random.default_rng(5)
+    theta, g = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    opt = optim.Adam(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6)
+    state = opt.init([theta])
+    (p1,), state = opt.step([theta], [g], state)
+    (p2,), state = opt.step([p1], [2 * g], state)
+    q1, m, v = optim.adam_step(theta, g, np.zeros_like(g), np.zeros_like(g), 1, 0.05, 0.8, 0.99, 1e-6)
+    q2, m, v = optim.adam_step(q1, 2 * g, m, v, 2, 0.05, 0.8, 0.99, 1e-6)
+    np.testing.assert_allclose(q2, p2, rtol=1e-15)
+    np.testing.assert_allclose(m, 0.8 * 0.2 * g + 0.2 * 2 * g, rtol=1e-14)
+    with pytest.raises(ValueError, match="t must"):
+        optim.adam_step(theta, g, m, v, 0, 0.05)
+    with pytest.raises(ValueError, match=r"\bm\b"):
+        optim.adam_step(theta, g, m[:1], v, 1, 0.05)
