@@ -18,7 +18,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-__all__ = ["Course", "find_repo", "nbgrader_config", "write_nbgrader_config", "ENV_HOME", "DEFAULT_TIMEOUT"]
+__all__ = ["Course", "sqlalchemy_url", "find_repo", "nbgrader_config", "write_nbgrader_config", "ENV_HOME", "DEFAULT_TIMEOUT"]
 
 ENV_HOME = "NNCOURSE_HOME"
 """Environment variable that overrides the instructor working directory."""
@@ -35,6 +35,25 @@ def find_repo(start: Path | None = None) -> Path:
         if (folder / "pyproject.toml").is_file() and (folder / "solutions").is_dir():
             return folder
     return Path(__file__).resolve().parent.parent
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A PostgreSQL URL with a driver that is installed.
+
+    ``postgresql://...`` (or ``postgres://...``) without a driver means psycopg2 to SQLAlchemy < 2.1 and
+    psycopg 3 to SQLAlchemy >= 2.1; the course installs psycopg 3, so a bare URL is pointed at whichever
+    of the two is importable (psycopg 3 first). URLs that name a driver, and other databases, are unchanged.
+    """
+    import importlib.util
+
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            rest = url[len(bare):]
+            for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+                if importlib.util.find_spec(module) is not None:
+                    return f"postgresql+{driver}://{rest}"
+            return f"postgresql://{rest}"
+    return url
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,7 @@ class Course:
     workdir: Path
     db_url: str | None = None
     timeout: int = DEFAULT_TIMEOUT
-    course_id: str = field(default="")
+    course_id: str = field(default="nncourse")
 
     @classmethod
     def from_repo(cls, repo: Path | str | None = None, workdir: Path | str | None = None,
@@ -84,8 +103,8 @@ class Course:
 
     @property
     def gradebook_url(self) -> str:
-        """The SQLAlchemy URL of the gradebook."""
-        return self.db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
+        """The SQLAlchemy URL of the gradebook (see :func:`sqlalchemy_url` for PostgreSQL URLs)."""
+        return sqlalchemy_url(self.db_url) if self.db_url else f"sqlite:///{self.workdir / 'gradebook.db'}"
 
     @property
     def submitted(self) -> Path:

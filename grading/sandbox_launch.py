@@ -66,8 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--guard", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_guard.py"),
                    help="Python file the kernel runs at start (snapshot for the grading guard)")
     p.add_argument("--no-cgroup", action="store_true", help="do not try cgroups (rlimits only)")
-    p.add_argument("kernel_args", nargs="*", help="extra arguments for ipykernel")
-    return p.parse_args(argv)
+    args, extra = p.parse_known_args(argv)
+    args.kernel_args = [x for x in extra if x.startswith("--") and "=" in x]  # ipykernel options only
+    return args
 
 
 # ---------------------------------------------------------------------------------------------- uid allocation
@@ -288,6 +289,10 @@ def main(argv=None) -> int:
     if info.get("transport") != "ipc":
         sys.stderr.write("grading.sandbox_launch: the kernel must use transport='ipc' (the sandbox has no "
                          "network); set KernelManager.transport = 'ipc'\n")
+        return 2
+    if not os.path.isabs(info.get("ip", "")):
+        sys.stderr.write("grading.sandbox_launch: the ipc path ('ip' in the connection file) must be absolute, "
+                         f"got {info.get('ip')!r}\n")
         return 2
     for tool in (args.bwrap, args.setpriv):
         if not (tool and os.access(tool, os.X_OK)):
