@@ -18,6 +18,7 @@ Conventions as everywhere in :mod:`helpers`: batch first, ``X`` is ``(B, d_in)``
 """
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -321,6 +322,7 @@ def train_classifier(X, y, hidden: Sequence[int], rng, steps: int = 300, lr: flo
     rng : numpy.random.Generator
         Used for the initialization only.
     steps : int, optional
+        Number of full-batch Adam steps; 0 returns the initial network (a baseline to compare with).
     lr : float, optional
     activation : Activation or str, optional
 
@@ -335,7 +337,9 @@ def train_classifier(X, y, hidden: Sequence[int], rng, steps: int = 300, lr: flo
     classes = int(y_arr.max()) + 1 if y_arr.size and y_arr.dtype.kind in "iuf" else 1
     y = as_labels(y, "y", fn, X.shape[0], max(classes, 2))
     classes = max(classes, 2)
-    steps = check_positive_int(steps, "steps", fn)
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
+        raise ValueError(f"{fn}: steps must be a non-negative integer, got {steps!r}")
+    steps = int(steps)
     lr = check_positive(lr, "lr", fn)
     act = Activation(activation)
     widths = [X.shape[1], *[check_positive_int(h, f"hidden[{i}]", fn) for i, h in enumerate(hidden)], classes]

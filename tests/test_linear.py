@@ -7,6 +7,7 @@ from helpers import forward as F
 from helpers import linear as Lin
 from helpers.data import make_moons
 from helpers.gradcheck import numerical_gradient, relative_error
+from helpers.losses import softmax_cross_entropy
 
 SETTINGS = settings(max_examples=40, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -247,6 +248,21 @@ def test_training_learns_linearly_separable_hidden_coordinates():
     assert Lin.linear_probe_accuracy(H2, y) == 1.0      # ... but they are in the learned 2-D coordinates
     again = Lin.train_classifier(X, y, [8, 2], np.random.default_rng(1), steps=300, lr=0.05)
     np.testing.assert_array_equal(again.losses, result.losses)   # deterministic given the rng
+
+
+def test_train_classifier_with_zero_steps_returns_the_initial_network():
+    X, y = make_moons(50, 0.1, np.random.default_rng(0))
+    start = Lin.train_classifier(X, y, [4], np.random.default_rng(5), steps=0)
+    trained = Lin.train_classifier(X, y, [4], np.random.default_rng(5), steps=5)
+    assert start.losses.shape == (0,)
+    assert trained.losses.shape == (5,)
+    # the first loss of the trained run is the loss of the initial network (same init from the same seed)
+    logits, _ = F.mlp_forward(X, start.layers, start.activation)
+    assert trained.losses[0] == pytest.approx(softmax_cross_entropy(logits, y), rel=1e-12)
+    assert not np.array_equal(start.layers[0].W, trained.layers[0].W)
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+            Lin.train_classifier(X, y, [4], np.random.default_rng(5), steps=bad)
 
 
 def test_train_classifier_without_hidden_layers_is_logistic_regression():
