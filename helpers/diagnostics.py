@@ -288,7 +288,7 @@ def run_ablation(base: dict | None = None, variations: dict | None = None, *, se
             raise ValueError(f"run_ablation: unknown keys in base: {sorted(unknown)}; expected {sorted(cfg0)}")
         cfg0.update(base)
     if variations is None:
-        variations = {"width": [4, 128], "depth": [1, 4], "activation": ["sigmoid", "tanh"],
+        variations = {"width": [4, 64], "depth": [1, 4], "activation": ["sigmoid", "tanh"],
                       "optimizer": ["sgd", "momentum"], "norm": ["layer"]}
     for k in variations:
         if k not in cfg0:
@@ -416,7 +416,7 @@ def _config(name: str, seed: int) -> dict:
     """The training configuration of a pathology run; ``seed`` also varies width and depth a little."""
     v = seed % 3
     width = (32, 24, 40)[v]
-    cfg = dict(sizes=[width, width], act="relu", scheme="he", std=None, opt=Adam(0.02), steps=100,
+    cfg = dict(sizes=[width, width], act="relu", scheme="he", std=None, opt=Adam(0.02), steps=80,
                batch=64, task={}, bias=0.0, flip=0)
     if name == "lr_too_high":
         # a sound network and init; only the step size is wrong (tanh so that no unit can die)
@@ -467,12 +467,12 @@ def pathology_log(name: str, seed: int = 0) -> TrainLog:
 
     The runs, by name:
 
-    * ``"healthy"``: two ReLU layers, He init, Adam;
+    * ``"healthy"``: two ReLU layers, He init, Adam, 80 steps;
     * ``"lr_too_high"``: the same network with tanh, plain SGD with a learning rate near 10;
-    * ``"exploding_gradients"``: a 5-7 layer ReLU net with weights of std 1 (a bad init scale);
-    * ``"vanishing_gradients"``: a 6-8 layer sigmoid stack;
-    * ``"dead_relus"``: ReLU layers whose biases start at about -1;
-    * ``"overfitting"``: a wide network on 24 noisy training points, trained for long;
+    * ``"exploding_gradients"``: 6-8 hidden ReLU layers of width 16 with weights of std 1.5 (a bad init scale);
+    * ``"vanishing_gradients"``: 6-8 hidden sigmoid layers of width 16;
+    * ``"dead_relus"``: ReLU layers whose first-layer biases start at about -1.6;
+    * ``"overfitting"``: two layers of 64 units on 24 training points (4 mislabelled), 200 full-batch steps;
     * ``"underfitting"``: two hidden units.
 
     Deterministic: the same ``(name, seed)`` gives the same log (cached, read-only arrays); other
