@@ -141,8 +141,15 @@ def two_layer_forward(X, W1, b1, W2, b2):
     -------
     logits : ndarray of shape (B, C)
     """
-    H = relu(affine_forward(X, W1, b1))
-    return affine_forward(H, W2, b2)
+    fn = "two_layer_forward"
+    X = as_float_array(X, "X", fn, ndim=2)
+    W1, b1, W2, b2 = (as_float_array(a, n, fn, ndim=k) for a, n, k in ((W1, "W1", 2), (b1, "b1", 1), (W2, "W2", 2), (b2, "b2", 1)))
+    check_dim(W1, 1, X.shape[1], "W1", fn, f"(d_hidden, d_in) = ({W1.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(b1, 0, W1.shape[0], "b1", fn, f"(d_hidden,) = ({W1.shape[0]},) to match W1 of shape {W1.shape}")
+    check_dim(W2, 1, W1.shape[0], "W2", fn, f"(C, d_hidden) = ({W2.shape[0]}, {W1.shape[0]}) to match W1 of shape {W1.shape}")
+    check_dim(b2, 0, W2.shape[0], "b2", fn, f"(C,) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
+    H = relu(X @ W1.T + b1)
+    return H @ W2.T + b2
 
 
 def predict(logits):
