@@ -205,21 +205,65 @@ def _timed_out_cells(folder: Path) -> list[str]:
     return hits
 
 
+def copy_assignment_definition(src_url: str, dst_url: str, assignment: str, course_id: str = "nncourse") -> None:
+    """Copy an assignment's definition (notebooks; grade, solution, task and source cells with their points,
+    sources and checksums; due date) from one gradebook to another, through nbgrader's API."""
+    from nbgrader.api import Gradebook
+
+    def fields(obj, drop=("id", "name", "notebook", "assignment")):
+        return {k: v for k, v in obj.to_dict().items() if k not in drop}
+
+    with Gradebook(src_url, course_id) as src:
+        a = src.find_assignment(assignment)
+        spec = {"duedate": a.duedate, "notebooks": []}
+        for nb in a.notebooks:
+            spec["notebooks"].append({
+                "name": nb.name, "kernelspec": nb.kernelspec,
+                "grade": [(c.name, fields(c)) for c in nb.grade_cells],
+                "solution": [(c.name, fields(c)) for c in nb.solution_cells],
+                "task": [(c.name, fields(c)) for c in nb.task_cells],
+                "source": [(c.name, fields(c)) for c in nb.source_cells],
+            })
+    with Gradebook(dst_url, course_id) as dst:
+        dst.update_or_create_assignment(assignment, duedate=spec["duedate"])
+        for nb in spec["notebooks"]:
+            dst.update_or_create_notebook(nb["name"], assignment, kernelspec=nb["kernelspec"])
+            for name, kw in nb["grade"]:
+                dst.update_or_create_grade_cell(name, nb["name"], assignment, **kw)
+            for name, kw in nb["solution"]:
+                dst.update_or_create_solution_cell(name, nb["name"], assignment, **kw)
+            for name, kw in nb["task"]:
+                dst.update_or_create_task_cell(name, nb["name"], assignment, **kw)
+            for name, kw in nb["source"]:
+                dst.update_or_create_source_cell(name, nb["name"], assignment, **kw)
+
+
 def prepare_gradebook(course: Course, assignments, template_dir: Path) -> Path:
-    """Register ``assignments`` in ``course``'s gradebook and build the workers' template gradebook
-    (same assignments, no students) under ``template_dir``; returns the template's path."""
+    """Make sure ``course``'s gradebook knows ``assignments`` and build the workers' template gradebook.
+
+    As with plain ``nbgrader autograde``, an assignment already in the gradebook (recorded by ``release``) is
+    graded against what the gradebook holds; one that is not is registered from the source first. The
+    template (a SQLite file under ``template_dir``: the same assignment definitions, no students) is copied
+    from the gradebook, so workers grade exactly against it. Returns the template's path.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
     from .release import register_assignments
 
-    template = course.with_(workdir=Path(template_dir), db_url=None)
-    register_assignments(template, assignments)
-    main_db = course.workdir / "gradebook.db"
-    if course.db_url is None and not main_db.exists():
-        # a new SQLite gradebook: the template is exactly what registering would write
-        course.workdir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(template_dir) / "gradebook.db", main_db)
-    else:
-        register_assignments(course, assignments)
-    return Path(template_dir) / "gradebook.db"
+    with Gradebook(course.gradebook_url, course.course_id) as gb:
+        missing = []
+        for a in assignments:
+            try:
+                gb.find_assignment(a)
+            except MissingEntry:
+                missing.append(a)
+    if missing:
+        register_assignments(course, missing)
+    Path(template_dir).mkdir(parents=True, exist_ok=True)
+    template = Path(template_dir) / "gradebook.db"
+    for a in assignments:
+        copy_assignment_definition(course.gradebook_url, f"sqlite:///{template}", a, course.course_id)
+    return template
 
 
 def autograde(course: Course, assignments=None, students=None, jobs: int | None = None,
@@ -263,7 +307,13 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     course.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nncourse-autograde-", dir=course.workdir) as tmp:
         tmp = Path(tmp)
-        template = prepare_gradebook(course, sorted({a for _, a in todo}), tmp / "template")
+        pool = _new_pool(jobs) if jobs > 1 else None  # workers start while the gradebook is prepared
+        try:
+            template = prepare_gradebook(course, sorted({a for _, a in todo}), tmp / "template")
+        except BaseException:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
         job_list = []
         for i, (student, assignment) in enumerate(todo):
             root = tmp / f"job{i:05d}"
@@ -279,7 +329,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
 
             bar = tqdm(total=len(job_list), unit="submission", desc="autograde", dynamic_ncols=True)
         with Gradebook(course.gradebook_url, course.course_id) as main_gb:
-            for res in _run_jobs(job_list, jobs):
+            for res in _run_jobs(job_list, jobs, pool):
                 student, assignment = res["student"], res["assignment"]
                 root = Path(res["root"])
                 dest = course.autograded / student / assignment
@@ -315,7 +365,21 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     return result
 
 
-def _run_jobs(job_list: list[dict], jobs: int):
+def _noop() -> None:
+    return None
+
+
+def _new_pool(jobs: int):
+    """A pool of ``jobs`` spawned worker processes, started now (they import nbgrader while the parent
+    prepares the gradebook)."""
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_init)
+    for _ in range(jobs):
+        pool.submit(_noop)
+    return pool
+
+
+def _run_jobs(job_list: list[dict], jobs: int, pool=None):
     """Yield each job's result as it finishes. A worker process that dies takes only its own
     submissions down: the pool is rebuilt and the unfinished jobs run again (twice at most)."""
     if jobs == 1:
@@ -324,11 +388,10 @@ def _run_jobs(job_list: list[dict], jobs: int):
         return
     pending = list(job_list)
     attempts = {j["root"]: 0 for j in job_list}
-    ctx = multiprocessing.get_context("spawn")
     while pending:
         broken = []
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=ctx,
-                                    initializer=_worker_init) as pool:
+        pool = pool or _new_pool(min(jobs, len(pending)))
+        try:
             futures = {pool.submit(_grade_one, job): job for job in pending}
             for fut in cf.as_completed(futures):
                 job = futures[fut]
@@ -342,6 +405,9 @@ def _run_jobs(job_list: list[dict], jobs: int):
                                "reason": f"the grading process died ({type(exc).__name__}: {exc})"}
                     else:
                         broken.append(job)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
         pending = broken
 
 

@@ -86,7 +86,11 @@ class HideHiddenTestOutput(NbGraderPreprocessor):
                 data = {}
                 for mime, value in out.get("data", {}).items():
                     text = value if isinstance(value, str) else "\n".join(value) if isinstance(value, list) else None
-                    if text is None or mime.startswith("image/"):
+                    if mime.startswith("image/"):
+                        data[mime] = value
+                    elif had_hidden and mime != "text/plain":
+                        continue  # rich output of a hidden-test cell: only its scrubbed text is shown
+                    elif text is None:
                         data[mime] = value
                     elif not self._leaks_any(text):
                         data[mime] = value

@@ -125,7 +125,17 @@ class SandboxKernelManager(AsyncKernelManager):
     wall_seconds = Integer(Limits.wall_seconds, help="the sandbox is killed after this long").tag(config=True)
     python = Unicode(sys.executable, help="Python that runs the launcher and the kernel").tag(config=True)
 
+    _font_cache_ready = False
+
     def __init__(self, **kwargs):
+        if not SandboxKernelManager._font_cache_ready:
+            # build matplotlib's font cache once here, where it can be written: the launcher hands it to the
+            # kernels read-only (each would otherwise spend seconds rebuilding it)
+            try:
+                import matplotlib.font_manager  # noqa: F401
+            except Exception:  # noqa: BLE001 - no matplotlib: nothing to cache
+                pass
+            SandboxKernelManager._font_cache_ready = True
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
         if self.transport != "ipc":
@@ -201,7 +211,7 @@ class GuardedExecute(Execute):
 
     max_cell_output_bytes = Integer(Limits.cell_output_bytes, help="output kept per cell").tag(config=True)
     max_output_bytes = Integer(Limits.output_bytes, help="output kept per notebook").tag(config=True)
-    interrupt_grace = Integer(3, help="seconds a kernel has to stop after a timeout interrupt").tag(config=True)
+    interrupt_grace = Integer(5, help="seconds a kernel has to stop after a timeout interrupt").tag(config=True)
     guard_timeout = Integer(10, help="seconds the guard's check may take").tag(config=True)
 
     # -- output cap ----------------------------------------------------------------------------------------
