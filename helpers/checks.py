@@ -61,16 +61,16 @@ class DelegationError(AssertionError):
 
 
 def _reference_functions(names):
-    """Every function object in the ``helpers`` package whose name is in ``names``, each once."""
-    found = {}
+    """``(module, attribute, function)`` for every ``helpers`` function whose name is in ``names``."""
+    found = []
     for modname, mod in list(sys.modules.items()):
         if mod is None or not (modname == "helpers" or modname.startswith("helpers.")):
             continue
         for name in names:
             obj = getattr(mod, name, None)
             if isinstance(obj, types.FunctionType):
-                found[id(obj)] = obj
-    return list(found.values())
+                found.append((mod, name, obj))
+    return found
 
 
 def _stub_code(name: str) -> types.CodeType:
@@ -88,17 +88,23 @@ def reference_unavailable(*names: str) -> Iterator[None]:
     kept its own alias (``from helpers.forward import affine_forward as ref``) is caught too.
     Internal calls inside the package fail as well: compute reference values *before* the block.
     """
-    swapped = []
+    swapped, replaced = {}, []
     try:
-        for fn in _reference_functions(names):
+        for mod, name, fn in _reference_functions(names):
             if fn.__code__.co_freevars:
-                continue  # a closure cannot take a code object without free variables
-            swapped.append((fn, fn.__code__))
-            fn.__code__ = _stub_code(fn.__name__)
+                # a closure cannot take a code object without free variables: replace the attribute instead
+                stub = types.FunctionType(_stub_code(fn.__name__), {})
+                replaced.append((mod, name, fn))
+                setattr(mod, name, stub)
+            elif id(fn) not in swapped:
+                swapped[id(fn)] = (fn, fn.__code__)
+                fn.__code__ = _stub_code(fn.__name__)
         yield
     finally:
-        for fn, code in reversed(swapped):
+        for fn, code in swapped.values():
             fn.__code__ = code
+        for mod, name, fn in reversed(replaced):
+            setattr(mod, name, fn)
 
 
 def check_not_delegating(fn: Callable, *names: str, call: Callable[[Callable], object] | None = None) -> None:

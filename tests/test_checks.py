@@ -90,3 +90,19 @@ def test_internal_uses_fail_inside_the_block():
         with pytest.raises(AssertionError):
             F.two_layer_forward(X, np.eye(3), np.zeros(3), W, b)
     assert F.two_layer_forward(X, np.eye(3), np.zeros(3), W, b).shape == (4, 2)
+
+
+def test_closures_in_the_package_are_replaced_too(monkeypatch):
+    """A reference that is a closure cannot take the stub's code object; its module attribute is swapped instead."""
+    def make():
+        scale = 2.0
+
+        def doubled(x):
+            return scale * x
+        return doubled
+
+    monkeypatch.setattr(F, "doubled", make(), raising=False)
+    with checks.reference_unavailable("doubled"):
+        with pytest.raises(AssertionError, match="calls the course's reference `doubled`"):
+            F.doubled(1.0)
+    assert F.doubled(1.0) == 2.0
