@@ -219,7 +219,13 @@ class GuardedExecute(Execute):
         if msg.get("msg_type") in ("stream", "display_data", "execute_result", "error", "update_display_data"):
             size = _size(msg)
             cell_used = self._cell_bytes.get(cell_index, 0)
-            if cell_used + size > self.max_cell_output_bytes or self._total_bytes + size > self.max_output_bytes:
+            room = min(self.max_cell_output_bytes - cell_used, self.max_output_bytes - self._total_bytes)
+            if size > room:
+                if msg.get("msg_type") == "stream" and room > 0 and cell_index not in self._truncated:
+                    msg["content"]["text"] = msg["content"].get("text", "")[:room]  # keep the beginning
+                    self._cell_bytes[cell_index] = cell_used + room
+                    self._total_bytes += room
+                    super().output(outs, msg, display_id, cell_index)
                 if cell_index not in self._truncated:
                     self._truncated.add(cell_index)
                     outs.append(NotebookNode(output_type="stream", name="stdout",
