@@ -2,6 +2,12 @@ r"""Section 6: initialization scales and signal propagation.
 
 Xavier (Glorot and Bengio 2010) keeps the variance of a tanh-like network's signals constant in
 both directions; He (He et al. 2015) doubles it to make up for ReLU zeroing half its inputs.
+
+Signal propagation at initialization (notes 6.1, 6.4, 6.5): :func:`activation_variances` measures
+:math:`\mathrm{Var}(h_\ell)` layer by layer through a deep MLP, :func:`jacobian_products` and
+:func:`jacobian_norms` the input-output Jacobian :math:`\prod_\ell J_\ell` at every depth, and
+:func:`symmetry_experiment` / :func:`hidden_unit_spread` show that a constant init never breaks the
+symmetry between hidden units.
 """
 from __future__ import annotations
 
