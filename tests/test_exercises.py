@@ -6,6 +6,8 @@ release 0 on every autograded test cell, and each mutant strictly less than full
 """
 from __future__ import annotations
 
+import html
+
 import nbformat
 import pytest
 
@@ -14,6 +16,8 @@ from conftest import NOTEBOOKS, REPO, SOLUTIONS, load_mutants, mutant_ids
 from grading import submissions as S
 from grading.autograde import grade_submissions
 from grading.config import Course
+from grading.feedback import feedback
+from grading.feedback_filter import hidden_lines
 
 
 def _autograded_test_ids(nb) -> set[str]:
@@ -67,3 +71,18 @@ def test_solution_blank_and_mutants(assignment, tmp_path):
         if not got < full:
             problems.append(f"mutant {m['exercise']}/{m['name']} scores full marks on {m['exercise']} ({got:g}/{full:g})")
     assert not problems, f"{assignment}:\n  " + "\n  ".join(problems)
+
+    # feedback for failing learners never shows a hidden test line (lines that also appear in the
+    # release, such as an import, are not secret)
+    failing = ["blank"] + [f"mutant{i:03d}" for i in range(min(2, len(mutants)))]
+    fb = feedback(course, [assignment], students=failing)
+    assert not fb.failures, [str(f) for f in fb.failures]
+    assert len(fb.written) == len(failing)
+    release = nbformat.read(release_nb, as_version=4)
+    public = {line.strip() for c in release.cells for line in c.source.splitlines()}
+    secret = {line for c in source.cells for line in hidden_lines(c.source)} - public
+    for path in fb.written:
+        text = path.read_text()
+        leaks = [line for line in secret
+                 if any(form in text for form in {line, html.escape(line), html.escape(line, quote=False)})]
+        assert not leaks, f"{path} shows hidden test lines: {leaks[:5]}"
