@@ -405,8 +405,15 @@ def _run_jobs(job_list: list[dict], jobs: int, pool=None):
                                "reason": f"the grading process died ({type(exc).__name__}: {exc})"}
                     else:
                         broken.append(job)
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM): stop the workers now; their kernels notice and exit
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown(wait=True)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
             pool = None
         pending = broken
 

@@ -174,10 +174,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv=None) -> int:
+    import signal
+    import threading
+
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    else:  # pragma: no cover - embedded use
+        previous = None
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"nncourse {args.command}: interrupted; what was finished is saved (run it again to complete)",
+              file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError) as exc:
         print(f"nncourse {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -188,6 +203,9 @@ def main(argv=None) -> int:
             print(f"nncourse {args.command}: {exc}", file=sys.stderr)
             return 1
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover
