@@ -17,3 +17,9 @@ def test_release_matches_source(assignment, tmp_path):
     differ = drift(course, assignment, tmp_path / "fresh")
     assert not differ, (f"notebooks/{assignment} drifted from solutions/{assignment} in {differ}: "
                         f"run `nncourse release {assignment}` and commit notebooks/")
+
+
+def test_every_release_has_a_source():
+    stray = sorted(p.name for p in NOTEBOOKS.iterdir() if p.is_dir() and p.name not in SOLUTION_IDS) \
+        if NOTEBOOKS.is_dir() else []
+    assert not stray, f"notebooks/ has releases with no solutions/<id>/<id>.ipynb: {stray}"
