@@ -306,9 +306,10 @@ def train_mlp(X, y, layers: Sequence[Layer], optimizer, *, steps: int | None = N
                 rows["val_loss"][t], rows["val_acc"][t] = _loss_acc(_forward(X_val, layers, act, f_act, normed)[0], y_val)
             for l in range(L - 1):
                 H = cache.inputs[l + 1]
-                act_mean[t, l] = H.mean()
-                act_std[t, l] = H.std()
-                dead_frac[t, l] = np.mean(np.all(H == 0.0, axis=0))
+                m = H.mean()
+                act_mean[t, l] = m
+                act_std[t, l] = np.sqrt(max(np.vdot(H, H) / H.size - m * m, 0.0))
+                dead_frac[t, l] = 1.0 - np.count_nonzero(np.any(H, axis=0)) / H.shape[1]
             if not np.isfinite(loss):
                 T = t + 1
                 break
@@ -318,7 +319,7 @@ def train_mlp(X, y, layers: Sequence[Layer], optimizer, *, steps: int | None = N
             grads, _ = _backward(P / len(yb), cache, layers, f_grad, normed)
             if weight_decay:
                 grads = [Layer(g.W + 2.0 * weight_decay * lay.W, g.b) for g, lay in zip(grads, layers)]
-            grad_norm[t] = [np.sqrt(np.sum(g.W ** 2) + np.sum(g.b ** 2)) for g in grads]
+            grad_norm[t] = [np.sqrt(np.vdot(g.W, g.W) + np.vdot(g.b, g.b)) for g in grads]
             flat = flatten_layers(grads)
             if clip is not None:
                 flat, _ = clip_by_global_norm(flat, clip)
@@ -327,8 +328,9 @@ def train_mlp(X, y, layers: Sequence[Layer], optimizer, *, steps: int | None = N
             new, state = optimizer.step(params, flat, state, lr=lr if schedule is not None else None)
             new_layers = unflatten_layers(new)
             for l in range(L):
-                w_norm = np.linalg.norm(layers[l].W)
-                update_ratio[t, l] = np.linalg.norm(new_layers[l].W - layers[l].W) / w_norm if w_norm > 0 else np.inf
+                w_norm = np.sqrt(np.vdot(layers[l].W, layers[l].W))
+                dW = new_layers[l].W - layers[l].W
+                update_ratio[t, l] = np.sqrt(np.vdot(dW, dW)) / w_norm if w_norm > 0 else np.inf
             params, layers = new, new_layers
     log = TrainLog(np.arange(T), rows["lr"][:T], rows["train_loss"][:T], rows["train_acc"][:T],
                    rows["val_loss"][:T], rows["val_acc"][:T], grad_norm[:T], act_mean[:T], act_std[:T],
