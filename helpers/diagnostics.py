@@ -293,6 +293,9 @@ def run_ablation(base: dict | None = None, variations: dict | None = None, *, se
     for k in variations:
         if k not in cfg0:
             raise ValueError(f"run_ablation: unknown factor {k!r}; expected one of {sorted(cfg0)}")
+    for opt in [cfg0["optimizer"], *variations.get("optimizer", [])]:
+        if opt not in _OPTIMIZERS:
+            raise ValueError(f"run_ablation: unknown optimizer {opt!r}; expected one of {sorted(_OPTIMIZERS)}")
     steps = check_positive_int(steps, "steps", "run_ablation")
 
     def row(factor, value, cfg, ref):

@@ -99,3 +99,5 @@ def test_ablation_table():
     assert "delta L" in D.format_ablation(rows)
     with pytest.raises(ValueError, match="unknown factor"):
         D.run_ablation(variations={"colour": ["red"]})
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        D.run_ablation(variations={"optimizer": ["rmsprop"]})
