@@ -24,16 +24,25 @@ def __nncourse_install_guard():
     import sys
     import types
 
-    import numpy  # noqa: F401
-    import numpy.linalg  # noqa: F401
-    import numpy.random  # noqa: F401
-    import numpy.testing  # noqa: F401
-    import math  # noqa: F401
+    import os
 
+    # import the real modules, not files of the same name in the student's folder (the working directory)
+    saved_path = list(sys.path)
+    here = os.path.realpath(os.getcwd())
+    sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.realpath(p) != here]
     try:
-        import helpers  # noqa: F401
-    except Exception:  # noqa: BLE001 - a course without helpers still gets numpy guarded
-        pass
+        import numpy  # noqa: F401
+        import numpy.linalg  # noqa: F401
+        import numpy.random  # noqa: F401
+        import numpy.testing  # noqa: F401
+        import math  # noqa: F401
+
+        try:
+            import helpers  # noqa: F401
+        except Exception:  # noqa: BLE001 - a course without helpers still gets numpy guarded
+            pass
+    finally:
+        sys.path[:] = saved_path
 
     ip = get_ipython()  # noqa: F821 - IPython's builtin in exec_files
     kernel = getattr(ip, "kernel", None)

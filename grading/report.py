@@ -37,14 +37,15 @@ def _key_order(k: str):
 
 
 def gradebook_table(course: Course):
-    """``(students, exercise_max, section_max, scores)`` from the gradebook.
+    """``(students, exercise_max, section_max, scores, pending)`` from the gradebook.
 
     ``scores[student][(assignment, exercise key)]`` is the student's points; maxima are per exercise key
-    and per assignment.
+    and per assignment; ``pending`` lists ``(student, assignment, grade_id)`` waiting for manual grading.
     """
     from nbgrader.api import Gradebook
 
     exercise_max, section_max, scores = {}, {}, {}
+    pending = []  # (student, assignment, grade_id) waiting for a grader
     with Gradebook(course.gradebook_url, course.course_id) as gb:
         students = sorted(s.id for s in gb.students)
         for assignment in gb.assignments:
@@ -60,7 +61,9 @@ def gradebook_table(course: Course):
                         pts = g.manual_score if g.manual_score is not None else (g.auto_score or 0.0)
                         key = (assignment.name, _key(g.name))
                         row[key] = row.get(key, 0.0) + float(pts)
-    return students, exercise_max, section_max, scores
+                        if g.needs_manual_grade and g.manual_score is None:
+                            pending.append((sub.student.id, assignment.name, g.name))
+    return students, exercise_max, section_max, scores, pending
 
 
 def report(course: Course, out_dir: Path | None = None, pass_fraction: float = 1.0) -> Report:
@@ -69,12 +72,13 @@ def report(course: Course, out_dir: Path | None = None, pass_fraction: float = 1
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     if not 0 < pass_fraction <= 1:
         raise ValueError(f"pass_fraction must be in (0, 1], got {pass_fraction}")
     out = Path(out_dir or course.reports)
     out.mkdir(parents=True, exist_ok=True)
-    students, exercise_max, section_max, scores = gradebook_table(course)
+    students, exercise_max, section_max, scores, pending = gradebook_table(course)
     keys = sorted(exercise_max, key=_key_order)
     sections = sorted(section_max)
     practice = [k for k in keys if k.startswith("ex")]
@@ -104,6 +108,7 @@ def report(course: Course, out_dir: Path | None = None, pass_fraction: float = 1
     ax.hist(pct, bins=[i * 10 for i in range(11)], color="#4477aa", edgecolor="white")
     ax.set_xlabel("total score (% of the maximum)")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(f"Score distribution ({len(rows)} students)")
     fig.tight_layout()
     dist_path = out / "score_distribution.png"
@@ -118,7 +123,8 @@ def report(course: Course, out_dir: Path | None = None, pass_fraction: float = 1
     ax.set_xticks(range(len(keys)), keys, rotation=45)
     ax.set_ylim(0, 100)
     ax.set_ylabel("students passing (%)")
-    ax.set_title(f"Pass rate per exercise (pass: at least {pass_fraction:.0%} of the points)")
+    ax.set_title("Pass rate per exercise", fontsize=11)
+    ax.set_xlabel(f"exercise (passed: at least {pass_fraction:.0%} of its points)", fontsize=9)
     fig.tight_layout()
     rate_path = out / "pass_rate_per_exercise.png"
     fig.savefig(rate_path, dpi=100, metadata={"Software": None})
@@ -135,6 +141,10 @@ def report(course: Course, out_dir: Path | None = None, pass_fraction: float = 1
     for k in keys:
         mean = statistics.mean(r[k] for r in rows) if rows else 0.0
         lines.append(f"| {k} | {exercise_max[k]:g} | {mean:.2f} | {100 * rates[k]:.0f}% |")
+    if pending:
+        cells = sorted({g for _, _, g in pending})
+        lines += ["", f"{len(pending)} answer(s) wait for manual grading (cells {', '.join(cells)}); they count 0 "
+                      "until graded (`nbgrader formgrader` in the working directory)."]
     lines += ["", "Files: `grades.csv`, `score_distribution.png`, `pass_rate_per_exercise.png`.", ""]
     md_path = out / "summary.md"
     md_path.write_text("\n".join(lines))

@@ -146,7 +146,8 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = os.path.join(folder, uuid.uuid4().hex[:16])
 
     def launcher_argv(self) -> list:
-        return [self.python, "-m", "grading.sandbox_launch", "--memory-mb", str(self.memory_mb),
+        # -I: the launcher runs as root in the student's folder; nothing there may shadow a module it imports
+        return [self.python, "-I", "-m", "grading.sandbox_launch", "--memory-mb", str(self.memory_mb),
                 "--cpu-seconds", str(self.cpu_seconds), "--nproc", str(self.nproc), "--file-mb", str(self.file_mb),
                 "--tmp-mb", str(self.tmp_mb), "--wall-seconds", str(self.wall_seconds),
                 "-f", "{connection_file}"]

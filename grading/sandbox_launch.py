@@ -267,7 +267,7 @@ def bwrap_argv(args, uid: int, private: str, cwd: str, python: str) -> list:
         a += ["--setenv", key, value]
     a += ["--", args.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
           "--bounding-set=-all", "--no-new-privs",
-          python, "-m", "ipykernel_launcher", "-f", f"{INSIDE}/kernel.json",
+          python, "-P", "-m", "ipykernel_launcher", "-f", f"{INSIDE}/kernel.json",
           "--HistoryManager.enabled=False"]
     if os.path.isfile(args.guard):
         a += [f"--IPKernelApp.exec_files=['{INSIDE}/kernel_guard.py']"]
@@ -300,6 +300,69 @@ def _children(pid: int) -> list:
         return []
 
 
+def _uid_processes(uid: int) -> list:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    for line in fh:
+                        if line.startswith("Uid:"):
+                            if int(line.split()[1]) == uid:
+                                pids.append(int(entry))
+                            break
+            except (OSError, ValueError):
+                pass
+    return pids
+
+
+def _cleanup(uid: int, links: list, cgroup, private: str, wait: float = 10.0) -> None:
+    """Kill whatever still runs as the sandbox's uid, remove its cgroups, socket links and private folder."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        pids = _uid_processes(uid)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    for link in links:
+        try:
+            os.unlink(link)
+        except OSError:
+            pass
+    if cgroup is not None:
+        cgroup.remove()
+    shutil.rmtree(private, ignore_errors=True)
+
+
+def _start_janitor(uid: int, links: list, cgroup, private: str) -> int:
+    """Fork a process, in a session of its own, that waits for this launcher to end (however it ends, SIGKILL
+    included) and then runs :func:`_cleanup`. It inherits the uid lock, so the uid is not reused before the
+    cleanup is done. Returns the pipe end whose closing (at exit) starts the cleanup."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(w)
+            os.setsid()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            while os.read(r, 1):
+                pass
+            _cleanup(uid, links, cgroup, private)
+        finally:
+            os._exit(0)
+    os.close(r)
+    return w
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     with open(args.connection_file) as fh:
@@ -322,6 +385,7 @@ def main(argv=None) -> int:
     links = []
     cgroup = None
     proc = None
+    janitor = None
     try:
         os.chmod(private, 0o711)
         ipc = os.path.join(private, "ipc")
@@ -342,6 +406,7 @@ def main(argv=None) -> int:
             cgroup = Cgroup(f"nncourse-{uuid.uuid4().hex[:12]}", args.memory_mb * 2**20, args.nproc)
             if not cgroup.paths:
                 cgroup = None
+        janitor = _start_janitor(uid, links, cgroup, private)  # cleans up even if this process is SIGKILLed
         preexec = _limits(args)
         python = sys.executable
         cmd = bwrap_argv(args, uid, private, os.getcwd(), python)
@@ -402,16 +467,11 @@ def main(argv=None) -> int:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-        for link in links:
-            try:
-                os.unlink(link)
-            except OSError:
-                pass
-        if cgroup is not None:
-            cgroup.remove()
-        shutil.rmtree(private, ignore_errors=True)
+        if janitor is None:  # failed before the janitor started: clean up here
+            _cleanup(uid, links, cgroup, private)
+        else:
+            os.close(janitor)
         os.close(lockfd)
-
 
 if __name__ == "__main__":
     sys.exit(main())
