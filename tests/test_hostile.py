@@ -1,0 +1,625 @@
+"""Hostile submissions, graded in one batch beside correct ones, in the grading sandbox (issue 7).
+
+Each attack replaces the answer cell of exercise 1 of the fixture assignment ``tests/hostile/99-hostile`` (some
+also one of the real section ``02-forward-pass``). The whole battery is graded in one parallel batch with tight
+limits (1 GB, 10 CPU seconds, 48 processes, 100 kB of output per cell, 4 s per cell); then, for every attack:
+
+* the batch did not crash, and the correct submissions still score full marks;
+* the hostile submission scores 0 on exercise 1 (what it attacked), with the reason in its notebook;
+* attacks on confidentiality or integrity report (in their own output) that they read, wrote or reached nothing,
+  the gradebook holds exactly the expected rows, and no line of a solution or hidden test appears in any file
+  the student receives (the feedback HTML), nor in the autograded notebook.
+
+The sandbox needs Linux, root, ``bwrap`` (Debian ``bubblewrap``) and ``setpriv`` (``util-linux``); without them
+the battery is skipped with the reason.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading import submissions as S
+from grading.sandbox import DID_NOT_RUN, Limits, available, death_reason, is_test_cell, zero_delegating_exercises
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE = REPO / "tests" / "hostile"
+FIX = "99-hostile"
+REAL = "02-forward-pass"
+LIMITS = Limits(memory_mb=1024, cpu_seconds=10, nproc=48, file_mb=4, tmp_mb=16, wall_seconds=120,
+                cell_output_bytes=100_000, output_bytes=400_000)
+TIMEOUT = 10
+
+OK, WHY = available()
+pytestmark = pytest.mark.skipif(not OK, reason=f"grading sandbox unavailable: {WHY}")
+
+RELU = "def relu(Z):\n    return np.maximum(np.asarray(Z, dtype=float), 0.0)\n"
+WRONG_RELU = "def relu(Z):\n    return np.asarray(Z, dtype=float)\n"
+
+
+def attacks(paths: dict) -> dict:
+    """``{name: code for the ex01 answer cell}``; ``paths`` are the real locations an attacker would aim at."""
+    secrets = [paths["solutions"], paths["source"], paths["gradebook"], paths["submitted"], paths["workdir"]]
+    return {
+        "memory-hog": "hog = bytearray(30 * 2**30)\n" + RELU,
+        "memory-hog-slow": "hog = []\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n" + RELU,
+        "cpu-spin": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                     "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass\n" + RELU),
+        "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + RELU,
+        "output-flood": "for _ in range(1000):\n    print('x' * 100_000, flush=True)\n" + WRONG_RELU,
+        "os-exit": "import os\nos._exit(0)\n" + RELU,
+        "segfault": "import ctypes\nctypes.string_at(0)\n" + RELU,
+        "read-solutions": (
+            "import os, sys, glob\nfound = []\nmine = os.path.realpath(os.getcwd())\n"
+            "python = tuple(os.path.realpath(p) for p in (sys.prefix, sys.base_prefix))\n"
+            f"for root in {secrets!r} + ['/work', '/home', '/srv', '/opt', os.path.join(mine, '..', '..')]:\n"
+            "    for path in glob.glob(os.path.join(root, '**', '*.ipynb'), recursive=True)[:200] + "
+            "glob.glob(os.path.join(root, '**', '*.db'), recursive=True)[:200]:\n"
+            "        real = os.path.realpath(path)\n"
+            "        if real.startswith(mine + os.sep) or real.startswith(python):\n"
+            "            continue  # the student's own folder and the Python installation are not secrets\n"
+            "        try:\n            found.append((path, open(path, errors='replace').read()))\n"
+            "        except OSError:\n            pass\n"
+            "print('ATTACK-RESULT read', len(found), 'files')\n"
+            "for path, text in found:\n    print(path)\n    print(text)\n" + WRONG_RELU),
+        "write-gradebook": (
+            "import os, sqlite3\nwrote = []\n"
+            f"for path in [{paths['gradebook']!r}, os.path.join({paths['solutions']!r}, 'pwned.txt'), "
+            f"os.path.join({paths['source']!r}, 'pwned.txt'), "
+            f"os.path.join({paths['submitted']!r}, 'pwned.txt'), '/pwned.txt', '/etc/pwned.txt', '/usr/pwned.txt', os.path.join(os.getcwd(), 'pwned.txt')]:\n"
+            "    try:\n        with open(path, 'ab') as fh:\n            fh.write(b'pwned')\n"
+            "        wrote.append(path)\n    except OSError:\n        pass\n"
+            f"try:\n    db = sqlite3.connect({paths['gradebook']!r})\n"
+            "    db.execute('update grade set auto_score = 100')\n    db.commit()\n    wrote.append('sqlite')\n"
+            "except Exception:\n    pass\n"
+            "print('ATTACK-RESULT wrote', len(wrote), wrote)\n" + WRONG_RELU),
+        "network": (
+            "import socket\nreached = []\n"
+            f"for host, port in [('127.0.0.1', {paths['port']}), ('localhost', {paths['port']})]:\n"
+            "    try:\n        socket.create_connection((host, port), timeout=2).close()\n"
+            "        reached.append((host, port))\n    except OSError:\n        pass\n"
+            "print('ATTACK-RESULT reached', len(reached), reached)\n" + WRONG_RELU),
+        "patch-numpy-and-helpers": (
+            "import numpy, helpers.checks, builtins\n"
+            "numpy.allclose = lambda *a, **k: True\nnumpy.isclose = lambda *a, **k: True\n"
+            "helpers.checks.assert_close = lambda *a, **k: None\nhelpers.checks.expect = lambda *a, **k: None\n"
+            "helpers.checks.check_not_delegating = lambda *a, **k: None\n"
+            "helpers.checks.assert_close.__code__ = (lambda *a, **k: None).__code__\n"
+            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+            "get_ipython().events.register('post_run_cell', lambda *a: None)\n" + WRONG_RELU),
+        "patch-during-test": (
+            "def relu(Z):\n    import numpy, helpers.checks\n"
+            "    helpers.checks.assert_close = lambda *a, **k: None\n"
+            "    numpy.allclose = lambda *a, **k: True\n    helpers.checks.expect = lambda *a, **k: None\n"
+            "    helpers.checks.check_not_delegating = lambda *a, **k: None\n"
+            "    return np.asarray(Z, dtype=float)\n"),
+        "delegate-import": "from helpers.activations import relu\n",
+        "delegate-wrapper": "import helpers\ndef relu(Z):\n    return helpers.relu(Z)\n",
+    }
+
+
+# ------------------------------------------------------------------------------------------------ the batch
+def _grade_group(job: dict) -> dict:
+    """Grade some submissions in a private copy of the course (a worker process)."""
+    import warnings
+
+    from grading.config import Course
+    from grading.nbg import api
+    from grading.sandbox import Limits, sandbox_overrides
+
+    course = Course(source=job["source"], release=job["release"], workdir=job["workdir"], timeout=job["timeout"])
+    nbapi = api(course, **sandbox_overrides(Limits(**job["limits"])))
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for assignment, student in job["todo"]:
+            start = time.perf_counter()
+            res = nbapi.autograde(assignment, student, force=True, create=True)
+            fb = nbapi.generate_feedback(assignment, student, force=True) if res.get("success") else {}
+            out[f"{student}/{assignment}"] = {"success": bool(res.get("success")), "feedback": bool(fb.get("success")),
+                                              "seconds": time.perf_counter() - start,
+                                              "error": (res.get("error") or "")[-2000:]}
+    return out
+
+
+def _scores(gradebook: Path) -> dict:
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{gradebook}") as gb:
+        for assignment in (FIX, REAL):
+            try:
+                subs = gb.assignment_submissions(assignment)
+            except Exception:  # noqa: BLE001 - assignment not in this gradebook
+                continue
+            for sub in subs:
+                out[(sub.student.id, assignment)] = {g.name: float(g.score) for nb in sub.notebooks for g in nb.grades}
+    return out
+
+
+class Listener:
+    """A loopback TCP listener that counts connections (the network attack must reach none)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def battery(tmp_path_factory):
+    from grading.config import Course
+    from grading.nbg import api
+
+    start = time.perf_counter()
+    tmp = tmp_path_factory.mktemp("hostile")
+    source, release, work = tmp / "source", tmp / "release", tmp / "work"
+    shutil.copytree(HOSTILE / FIX, source / FIX)
+    real = (REPO / "solutions" / REAL / f"{REAL}.ipynb").is_file()
+    if real:
+        shutil.copytree(REPO / "solutions" / REAL, source / REAL)
+    course = Course(source=source, release=release, workdir=work, timeout=TIMEOUT)
+    nbapi = api(course)
+    for assignment in [FIX] + ([REAL] if real else []):
+        res = nbapi.generate_assignment(assignment, force=True, create=True)
+        assert res["success"], res.get("error") or res.get("log")
+    listener = Listener()
+    paths = {"solutions": str(REPO / "solutions"), "source": str(source), "gradebook": str(work / "gradebook.db"),
+             "submitted": str(work / "submitted"), "workdir": str(work), "port": listener.port}
+    src_nb, rel_nb = source / FIX / f"{FIX}.ipynb", release / FIX / f"{FIX}.ipynb"
+    subs = {("correct", FIX): S.solution_submission(rel_nb, src_nb)}
+    for name, code in attacks(paths).items():
+        subs[(name, FIX)] = S.mutant_submission(rel_nb, src_nb, "ex01-answer", code)
+    deleted = S.mutant_submission(rel_nb, src_nb, "ex01-answer", WRONG_RELU)
+    deleted.cells = [c for c in deleted.cells if not (is_test_cell(c) and
+                                                      c.metadata.nbgrader["grade_id"].startswith("ex01-"))]
+    subs[("delete-test-cells", FIX)] = deleted
+    if real:
+        rsrc, rrel = source / REAL / f"{REAL}.ipynb", release / REAL / f"{REAL}.ipynb"
+        subs[("correct", REAL)] = S.solution_submission(rrel, rsrc)
+        subs[("delegate-import", REAL)] = S.mutant_submission(rrel, rsrc, "ex01-answer",
+                                                              "from helpers.forward import affine_forward\n")
+    subs[("shadow-modules", FIX)] = S.mutant_submission(rel_nb, src_nb, "ex01-answer", WRONG_RELU)
+    for (student, assignment), nb in subs.items():
+        dest = work / "submitted" / student / assignment
+        dest.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(dest / f"{assignment}.ipynb"))
+    # files beside the notebook named like modules the grader or the tests import: the root launcher runs in
+    # this folder and the kernel starts there
+    marker = tmp / "shadowed"
+    shadow = work / "submitted" / "shadow-modules" / FIX
+    (shadow / "helpers").mkdir()
+    (shadow / "helpers" / "__init__.py").write_text(f"open({str(marker)!r} + '-helpers', 'w').close()\n")
+    (shadow / "helpers" / "checks.py").write_text("def assert_close(*a, **k):\n    pass\n")
+    for name in ("json", "argparse", "numpy", "fcntl"):
+        (shadow / f"{name}.py").write_text(f"open({str(marker)!r} + '-{name}', 'w').close()\n")
+    before = hashlib_tree(source)
+
+    # two workers, each on a private copy of the course (its own gradebook), the slow attacks spread out
+    todo = sorted(subs, key=lambda k: (k[0] != "correct", k))
+    groups = [todo[0::2], todo[1::2]]
+    jobs = []
+    for i, group in enumerate(groups):
+        wd = tmp / f"worker{i}"
+        wd.mkdir()
+        shutil.copyfile(work / "gradebook.db", wd / "gradebook.db")
+        for student, assignment in group:
+            shutil.copytree(work / "submitted" / student / assignment, wd / "submitted" / student / assignment)
+        jobs.append(dict(source=str(source), release=str(release), workdir=str(wd), timeout=TIMEOUT,
+                         limits=LIMITS.__dict__, todo=[(a, s) for s, a in group]))
+    results, scores = {}, {}
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        for res in pool.map(_grade_group, jobs):
+            results.update(res)
+    for i in range(len(jobs)):
+        scores.update(_scores(tmp / f"worker{i}" / "gradebook.db"))
+    listener.close()
+    seconds = time.perf_counter() - start
+    print(f"\nhostile battery: {len(subs)} submissions ({len(subs) - sum(1 for s, _ in subs if s == 'correct')} "
+          f"hostile) graded in {seconds:.1f} s")
+    yield dict(marker=marker, tmp=tmp, subs=subs, results=results, scores=scores, listener=listener, jobs=jobs,
+               source=source, release=release, before=before, seconds=seconds, real=real)
+
+
+def hashlib_tree(folder: Path) -> dict:
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _worker_dir(b, student, assignment) -> Path:
+    for job in b["jobs"]:
+        if [assignment, student] in [list(x) for x in job["todo"]]:
+            return Path(job["workdir"])
+    raise KeyError((student, assignment))
+
+
+def _autograded(b, student, assignment=FIX):
+    path = _worker_dir(b, student, assignment) / "autograded" / student / assignment / f"{assignment}.ipynb"
+    return nbformat.read(str(path), as_version=4)
+
+
+def _received(b, student, assignment=FIX) -> str:
+    """Every file the student receives: the feedback folder."""
+    folder = _worker_dir(b, student, assignment) / "feedback" / student / assignment
+    assert folder.is_dir(), f"no feedback for {student}/{assignment}"
+    return "\n".join(p.read_text(errors="replace") for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def _secret_lines(source_nb: Path, submitted) -> set:
+    """Lines of solutions and hidden tests (12+ characters) that the student's own notebook does not contain."""
+    nb = nbformat.read(str(source_nb), as_version=4)
+    mine = {line.strip() for c in submitted.cells for line in c.source.splitlines()}
+    out = set()
+    for cell in nb.cells:
+        for begin, end in (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
+            inside = False
+            for line in cell.source.splitlines():
+                if begin in line:
+                    inside = True
+                elif end in line:
+                    inside = False
+                elif inside and len(line.strip()) >= 12 and line.strip() not in mine:
+                    out.add(line.strip())
+    return out
+
+
+def _score(b, student, assignment=FIX, key="ex01"):
+    cells = b["scores"][(student, assignment)]
+    return sum(v for k, v in cells.items() if k.startswith(key + "-"))
+
+
+def _outputs_text(nb, grade_id_prefix="") -> str:
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith(
+                grade_id_prefix):
+            for out in cell.outputs:
+                parts.append(json.dumps(out))
+    return "\n".join(parts)
+
+
+ATTACK_NAMES = list(attacks({"solutions": "", "source": "", "gradebook": "", "submitted": "", "workdir": "",
+                             "port": 1})) + ["delete-test-cells", "shadow-modules"]
+
+
+# ------------------------------------------------------------------------------------------------ tests
+@pytest.mark.slow
+def test_batch_completes_and_correct_submissions_score_full(battery):
+    for key, res in battery["results"].items():
+        assert res["success"], f"{key} was not graded: {res['error']}"
+        assert res["feedback"], f"{key}: no feedback"
+    assert set(battery["scores"]) == set(battery["subs"]), "every submission has exactly one gradebook entry"
+    full = {"ex01-tests-visible": 4.0, "ex01-tests-hidden": 6.0, "ex02-tests-visible": 5.0, "ex02-tests-hidden": 5.0}
+    assert battery["scores"][("correct", FIX)] == full
+    if battery["real"]:
+        cells = battery["scores"][("correct", REAL)]
+        assert sum(cells.values()) == pytest.approx(sum(v for k, v in cells.items())) and all(
+            v > 0 for k, v in cells.items() if k.startswith("ex")), cells
+        got = battery["scores"][("correct", REAL)]
+        nb = nbformat.read(str(battery["source"] / REAL / f"{REAL}.ipynb"), as_version=4)
+        maxima = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) for c in nb.cells
+                  if is_test_cell(c)}
+        assert {k: got[k] for k in maxima} == maxima
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ATTACK_NAMES)
+def test_attack_scores_zero_on_what_it_attacked(battery, name):
+    assert _score(battery, name) == 0, (name, battery["scores"][(name, FIX)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ATTACK_NAMES)
+def test_no_solution_or_hidden_test_text_reaches_the_student(battery, name):
+    secret = _secret_lines(battery["source"] / FIX / f"{FIX}.ipynb", battery["subs"][(name, FIX)])
+    assert secret, "the fixture has solution and hidden-test lines"
+    received = _received(battery, name)
+    import html
+
+    text = html.unescape(received)
+    leaked = sorted(s for s in secret if s in text)
+    assert not leaked, f"{name}: the feedback shows {leaked}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,reason", [
+    ("os-exit", death_reason(0)),
+    ("segfault", "SIGSEGV"),
+    ("cpu-spin", "kept running after the"),
+    ("fork-bomb", "did not run because"),
+])
+def test_dead_kernel_scores_zero_and_says_why(battery, name, reason):
+    nb = _autograded(battery, name)
+    tests = [c for c in nb.cells if is_test_cell(c)]
+    assert tests
+    for cell in tests:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert errors, f"{name}: {cell.metadata.nbgrader['grade_id']} has no error output"
+    text = _outputs_text(nb)
+    assert reason in text
+    assert DID_NOT_RUN.split("{")[0] in text
+    assert sum(battery["scores"][(name, FIX)].values()) == 0
+
+
+@pytest.mark.slow
+def test_memory_hog_is_stopped_and_the_kernel_survives(battery):
+    for name in ("memory-hog", "memory-hog-slow"):
+        nb = _autograded(battery, name)
+        assert "MemoryError" in _outputs_text(nb, "ex01-answer")
+        # the kernel survived: exercise 2, after the hog, still earns its points
+        assert _score(battery, name, key="ex02") == 10.0
+
+
+@pytest.mark.slow
+def test_output_flood_is_cut(battery):
+    wd = _worker_dir(battery, "output-flood", FIX)
+    path = wd / "autograded" / "output-flood" / FIX / f"{FIX}.ipynb"
+    assert path.stat().st_size < 2 * LIMITS.output_bytes
+    nb = nbformat.read(str(path), as_version=4)
+    answer = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex01-answer"][0]
+    assert sum(len(o.get("text", "")) for o in answer.outputs) <= LIMITS.cell_output_bytes + 1000
+    assert "output truncated" in path.read_text()
+    feedback = wd / "feedback" / "output-flood" / FIX
+    assert sum(p.stat().st_size for p in feedback.rglob("*") if p.is_file()) < 2 * LIMITS.output_bytes + 1_000_000
+
+
+@pytest.mark.slow
+def test_confidentiality_and_integrity_attacks_reach_nothing(battery):
+    read = _outputs_text(_autograded(battery, "read-solutions"), "ex01-answer")
+    assert "ATTACK-RESULT read 0 files" in read, read[:2000]
+    wrote = _outputs_text(_autograded(battery, "write-gradebook"), "ex01-answer")
+    assert "ATTACK-RESULT wrote 0 []" in wrote, wrote[:2000]
+    net = _outputs_text(_autograded(battery, "network"), "ex01-answer")
+    assert "ATTACK-RESULT reached 0 []" in net, net[:2000]
+    assert battery["listener"].connections == 0
+    assert hashlib_tree(battery["source"]) == battery["before"], "the course source changed during the battery"
+    assert not (REPO / "solutions" / "pwned.txt").exists()
+    for job in battery["jobs"]:
+        db = sqlite3.connect(Path(job["workdir"]) / "gradebook.db")
+        assert db.execute("select count(*) from grade where auto_score > 10").fetchone()[0] == 0
+        db.close()
+
+
+@pytest.mark.slow
+def test_files_beside_the_notebook_shadow_nothing(battery):
+    assert not list(battery["marker"].parent.glob(battery["marker"].name + "-*")), "a shadowing module ran"
+    text = _outputs_text(_autograded(battery, "shadow-modules"), "ex01-tests")
+    assert "AssertionError" in text
+
+
+@pytest.mark.slow
+def test_tampering_during_a_test_is_reported(battery):
+    nb = _autograded(battery, "patch-during-test")
+    text = _outputs_text(nb, "ex01-tests")
+    assert "TamperingDetected" in text or "AssertionError" in text
+    # the patches did not outlive the test: exercise 2's tests ran on the real helpers and passed
+    assert _score(battery, "patch-during-test", key="ex02") == 10.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["delegate-import", "delegate-wrapper"])
+def test_delegation_earns_nothing_and_feedback_says_why(battery, name):
+    assert _score(battery, name) == 0
+    received = _received(battery, name)
+    assert "the course&#39;s reference" in received or "the course's reference" in received
+    assert _score(battery, name, key="ex02") == 10.0
+
+
+@pytest.mark.slow
+def test_real_section_notebook_in_the_same_batch(battery):
+    if not battery["real"]:
+        pytest.skip(f"solutions/{REAL} not present")
+    assert _score(battery, "delegate-import", REAL, "ex01") == 0
+    assert _score(battery, "delegate-import", REAL, "ex03") == 10.0
+    received = _received(battery, "delegate-import", REAL)
+    assert "the course&#39;s reference" in received or "the course's reference" in received
+
+
+def test_zero_delegating_exercises_zeroes_the_whole_exercise():
+    nb = nbformat.v4.new_notebook()
+    meta = lambda gid: {"nbgrader": {"grade": True, "solution": False, "grade_id": gid, "points": 5}}  # noqa: E731
+    nb.cells = [nbformat.v4.new_code_cell("pass", metadata=meta("ex01-tests-visible")),
+                nbformat.v4.new_code_cell("pass", metadata=meta("ex01-tests-hidden")),
+                nbformat.v4.new_code_cell("pass", metadata=meta("ex02-tests-visible"))]
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="AssertionError", traceback=[],
+                                                  evalue="your answer calls the course's reference `relu`")]
+    assert zero_delegating_exercises(nb) == ["ex01"]
+    assert nb.cells[0].outputs[0].ename == "DelegationError"
+    assert nb.cells[2].outputs == []
+
+
+def test_limits_reject_nonsense():
+    with pytest.raises(ValueError, match="memory_mb"):
+        Limits(memory_mb=0)
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        Limits(cpu_seconds=-1)
+
+
+def test_death_reasons_name_the_cause():
+    assert "SIGSEGV" in death_reason(128 + 11)
+    assert "CPU-time limit of 7 s" in death_reason(128 + 24, Limits(cpu_seconds=7))
+    assert "memory limit of 99 MB" in death_reason(128 + 9, Limits(memory_mb=99))
+    assert "exited" in death_reason(0)
+    assert "status 3" in death_reason(3)
+
+
+def _sandbox_processes() -> list:
+    """Processes still running as a sandbox uid."""
+    from grading.sandbox_launch import UID_BASE, UID_COUNT
+
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                if UID_BASE <= uid < UID_BASE + UID_COUNT:
+                    found.append((status.parent.name, uid))
+    return found
+
+
+@pytest.mark.slow
+def test_nothing_outlives_the_batch(battery):
+    """Fork-bomb children, kernels and cgroups are gone once the batch has finished."""
+    deadline = time.time() + 10
+    while _sandbox_processes() and time.time() < deadline:
+        time.sleep(0.2)
+    assert _sandbox_processes() == []
+    leftovers = [p for p in Path("/sys/fs/cgroup").glob("**/nncourse-*") if p.is_dir()]
+    assert leftovers == []
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("nncourse-sbx-*"))
+
+
+# ------------------------------------------------------------------------------------------------ resume
+def _resume_course(tmp: Path, students: dict) -> tuple[Path, Path]:
+    """A throwaway repository holding the fixture assignment, released, with ``students`` submitted twice
+    (two instructor folders: one for the interrupted run, one for the uninterrupted one)."""
+    from grading.config import Course
+    from grading.nbg import api
+
+    repo = tmp / "repo"
+    shutil.copytree(HOSTILE / FIX, repo / "solutions" / FIX)
+    (repo / "pyproject.toml").write_text("[project]\nname = 'resume-fixture'\n")
+    course = Course.from_repo(repo=repo, workdir=tmp / "release-work")
+    res = api(course).generate_assignment(FIX, force=True, create=True)
+    assert res["success"], res.get("error")
+    src_nb, rel_nb = repo / "solutions" / FIX / f"{FIX}.ipynb", repo / "notebooks" / FIX / f"{FIX}.ipynb"
+    works = []
+    for name in ("interrupted", "straight"):
+        work = tmp / name
+        for student, code in students.items():
+            nb = S.solution_submission(rel_nb, src_nb) if code is None else \
+                S.mutant_submission(rel_nb, src_nb, "ex01-answer", code)
+            dest = work / "submitted" / student / FIX
+            dest.mkdir(parents=True)
+            nbformat.write(nb, str(dest / f"{FIX}.ipynb"))
+        works.append(work)
+    return repo, works
+
+
+def _autograde_cmd(repo: Path, work: Path) -> list:
+    import sys
+
+    return [sys.executable, "-m", "grading", "autograde", FIX, "--repo", str(repo), "--workdir", str(work),
+            "--no-progress", "-j", "2", "--timeout", "30"]
+
+
+def _gradebook_rows(work: Path) -> dict:
+    db = sqlite3.connect(work / "gradebook.db")
+    try:
+        subs = db.execute("select student.id, count(*) from submitted_assignment join student on "
+                          "student.id = submitted_assignment.student_id group by student.id").fetchall()
+    finally:
+        db.close()
+    return dict(subs)
+
+
+@pytest.mark.slow
+def test_autograde_killed_mid_batch_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    """SIGKILL ``nncourse autograde`` once some submissions are graded, run it again: every submission is graded
+    exactly once in the gradebook, with the scores of an uninterrupted run, and every autograded notebook is whole."""
+    import signal
+    import subprocess
+
+    slow = "import time\ntime.sleep(1)\n"
+    students = {"s-correct": None, "s-wrong": slow + WRONG_RELU, "s-blank": "raise NotImplementedError()",
+                "s-slow": slow + RELU, "s-delegate": "from helpers.activations import relu\n"}
+    repo, (interrupted, straight) = _resume_course(tmp_path, students)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+
+    proc = subprocess.Popen(_autograde_cmd(repo, interrupted), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    killed_after = None
+    while time.time() < deadline and proc.poll() is None:
+        done = list((interrupted / "autograded").glob(f"*/{FIX}/{FIX}.ipynb"))
+        if 1 <= len(done) < len(students):
+            os.killpg(proc.pid, signal.SIGKILL)  # the command and its worker processes, mid-batch
+            killed_after = len(done)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    assert killed_after is not None, "the batch finished before it could be killed; make the submissions slower"
+
+    rerun = subprocess.run(_autograde_cmd(repo, interrupted), env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    ok = subprocess.run(_autograde_cmd(repo, straight), env=env, capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+    from grading.autograde import read_scores
+    from grading.config import Course
+
+    got = read_scores(Course.from_repo(repo=repo, workdir=interrupted), FIX)
+    want = read_scores(Course.from_repo(repo=repo, workdir=straight), FIX)
+    assert set(got) == set(students)
+    assert got == want
+    assert _gradebook_rows(interrupted) == {s: 1 for s in students}
+    for student in students:
+        path = interrupted / "autograded" / student / FIX / f"{FIX}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)  # whole, valid JSON
+        assert all(c.get("execution_count") for c in nb.cells if is_test_cell(c)), f"{student}: not executed"
+    assert sum(want["s-correct"][k][0] for k in want["s-correct"]) == 20.0
+
+
+def test_output_cap_keeps_the_beginning_and_says_so():
+    """GuardedExecute.output: a cell's stream output stops at the cap, with one note; other cells still print."""
+    from grading.sandbox import GuardedExecute
+
+    ex = GuardedExecute(max_cell_output_bytes=1000, max_output_bytes=2500)
+    ex._cell_bytes, ex._total_bytes, ex._truncated = {}, 0, set()
+    ex.output_hook_stack = __import__("collections").defaultdict(list)
+    ex.clear_before_next_output = False
+    ex._display_id_map = {}
+
+    def stream(text):
+        return {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"},
+                "content": {"name": "stdout", "text": text}}
+
+    outs = []
+    for _ in range(5):
+        ex.output(outs, stream("x" * 400), None, 0)
+    text = "".join(o.get("text", "") for o in outs)
+    assert text.count("x") == 1000
+    assert text.count("output truncated") == 1
+    other = []
+    ex.output(other, stream("y" * 900), None, 1)
+    assert "".join(o.text for o in other) == "y" * 900
+    third = []
+    ex.output(third, stream("z" * 900), None, 2)  # the notebook's 2500 bytes run out first
+    assert "".join(o.text for o in third).count("z") == 600
