@@ -50,7 +50,8 @@ from traitlets import Integer, Unicode
 from nbgrader.preprocessors import Execute
 
 __all__ = ["Limits", "SandboxKernelManager", "GuardedExecute", "configure", "available", "death_reason",
-           "TAMPER_MESSAGE", "DID_NOT_RUN", "is_test_cell"]
+           "TAMPER_MESSAGE", "DID_NOT_RUN", "is_test_cell", "sandbox_overrides", "zero_delegating_exercises",
+           "stop_reasons"]
 
 TAMPER_MESSAGE = ("the test helpers, numpy or the notebook's imports were changed while this test ran "
                   "({what}); a test that runs on modified helpers scores 0")
@@ -488,3 +489,25 @@ def configure(config, limits: Limits | None = None):
         section, trait = key.rsplit(".", 1)
         setattr(getattr(config, section), trait, value)
     return config
+
+
+def stop_reasons(folder) -> dict:
+    """``{notebook name: reason}`` for the autograded notebooks in ``folder`` whose execution was stopped
+    (dead kernel, unresponsive kernel): the reason given to the tests that did not run, for the batch report."""
+    from pathlib import Path
+
+    import nbformat
+
+    prefix, suffix = DID_NOT_RUN.split("{reason}")
+    out = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:  # noqa: BLE001 - unreadable: not ours to report
+            continue
+        for cell in nb.cells:
+            for o in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+                value = str(o.get("evalue", ""))
+                if o.get("output_type") == "error" and o.get("ename") == "TestNotRun" and value.startswith(prefix):
+                    out.setdefault(path.stem, value[len(prefix):-len(suffix) or None])
+    return out

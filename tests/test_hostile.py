@@ -371,6 +371,10 @@ def test_dead_kernel_scores_zero_and_says_why(battery, name, reason):
     text = _outputs_text(nb)
     assert reason in text
     assert DID_NOT_RUN.split("{")[0] in text
+    from grading.sandbox import stop_reasons
+
+    folder = _worker_dir(battery, name, FIX) / "autograded" / name / FIX
+    assert reason in stop_reasons(folder)[FIX]
     assert sum(battery["scores"][(name, FIX)].values()) == 0
 
 
