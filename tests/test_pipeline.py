@@ -63,12 +63,49 @@ def build_submissions(course: Course) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def batch(fixture_course, tmp_path_factory):
-    course = fixture_course.with_(workdir=tmp_path_factory.mktemp("batch") / "instructor", timeout=5)
+def _grade_batch(root: Path):
+    """Release the fixture under ``root`` and grade the batch there; returns (course, subs, result)."""
+    import shutil
+
+    from conftest import FIXTURE_SOLUTIONS
+
+    shutil.copytree(FIXTURE_SOLUTIONS, root / "solutions")
+    course = Course(source=root / "solutions", release=root / "notebooks", workdir=root / "instructor", timeout=5)
+    release(course)
     subs = build_submissions(course)
     result = grade_submissions(FIXTURE_ID, subs, course.workdir, course=course, jobs=2)
     return course, subs, result
+
+
+@pytest.fixture(scope="session")
+def batch(tmp_path_factory):
+    """The graded batch, computed once per test run, also under pytest-xdist: the first worker grades it
+    in a folder shared by the run's workers (under a file lock) and saves the results; the others load them."""
+    import fcntl
+    import json
+
+    from grading.autograde import BatchResult, Failure
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _grade_batch(tmp_path_factory.mktemp("batch"))
+    shared = tmp_path_factory.getbasetemp().parent / "pipeline-batch"  # one folder per run, shared by workers
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = shared / "result.json"
+        if not saved.exists():
+            course, subs, res = _grade_batch(shared)
+            saved.write_text(json.dumps({
+                "graded": res.graded, "failures": [[f.student, f.assignment, f.reason] for f in res.failures],
+                "timeouts": [[s, a, cells] for (s, a), cells in res.timeouts.items()],
+                "scores": {s: {g: list(v) for g, v in cells.items()} for s, cells in res.scores.items()}}))
+    data = json.loads(saved.read_text())
+    course = Course(source=shared / "solutions", release=shared / "notebooks", workdir=shared / "instructor", timeout=5)
+    res = BatchResult(graded=[tuple(x) for x in data["graded"]],
+                      failures=[Failure(*f) for f in data["failures"]],
+                      timeouts={(s, a): cells for s, a, cells in data["timeouts"]},
+                      scores={s: {g: tuple(v) for g, v in cells.items()} for s, cells in data["scores"].items()})
+    return course, build_submissions(course), res
 
 
 def _auto(scores):
