@@ -119,7 +119,7 @@ def _grade_one(job: dict) -> dict:
         shutil.copytree(job["submitted"], sub_dst)
         shutil.copyfile(job["template_db"], root / "gradebook.db")
         course = Course(source=job["source"], release=job["release"], workdir=root, db_url=None,
-                        timeout=job["timeout"], course_id=job["course_id"])
+                        timeout=job["timeout"], course_id=job["course_id"], sandbox=job.get("sandbox"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)  # SQLAlchemy autoflush noise from nbgrader
             result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
@@ -322,7 +322,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                                  submitted=str(course.submitted / student / assignment),
                                  template_db=str(template), source=str(course.source),
                                  release=str(course.release), timeout=course.timeout,
-                                 course_id=course.course_id))
+                                 course_id=course.course_id, sandbox=course.sandbox))
         bar = None
         if progress:
             from tqdm import tqdm

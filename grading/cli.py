@@ -60,6 +60,19 @@ def cmd_autograde(args) -> int:
     from .autograde import autograde
 
     course = _course(args)
+    if args.sandbox != "off":
+        from .sandbox import Limits, available
+
+        ok, why = available()
+        if ok:
+            course = course.with_(sandbox=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
+                                                 nproc=args.nproc))
+        elif args.sandbox == "on":
+            print(f"nncourse: the grading sandbox cannot run here: {why}", file=sys.stderr)
+            return 2
+        else:
+            print(f"nncourse: WARNING: grading without the sandbox ({why}); submissions run with your rights",
+                  file=sys.stderr, flush=True)
     res = autograde(course, args.assignments or None, students=args.student or None, jobs=args.jobs,
                     progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True))
     _say(f"graded {len(res.graded)} submission(s) in {res.seconds:.1f} s; {len(res.failures)} could not be graded")
@@ -145,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: one per core)")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="per-cell timeout in seconds (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
+                   help="run kernels in the grading sandbox (docs/SECURITY.md): auto = when bubblewrap and root "
+                        "are available (default)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="sandbox: memory per kernel (default %(default)s)")
+    p.add_argument("--cpu-seconds", type=int, default=300, help="sandbox: CPU seconds per kernel (default %(default)s)")
+    p.add_argument("--nproc", type=int, default=64, help="sandbox: processes and threads (default %(default)s)")
     p.set_defaults(func=cmd_autograde)
 
     p = sub.add_parser("feedback", parents=[common, db], help="per-student feedback HTML",

@@ -80,6 +80,9 @@ class Course:
     db_url: str | None = None
     timeout: int = DEFAULT_TIMEOUT
     course_id: str = field(default="nncourse")
+    sandbox: object = None
+    """``None``: kernels run as the grader (trusted notebooks only); a :class:`grading.sandbox.Limits`: autograde
+    runs every kernel in the grading sandbox with those limits (see docs/SECURITY.md)."""
 
     @classmethod
     def from_repo(cls, repo: Path | str | None = None, workdir: Path | str | None = None,
@@ -163,6 +166,10 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     # feedback: grades, then the guard against hidden-test leaks, then nbgrader's own hidden-test removal
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     c.ExecutePreprocessor.kernel_name = "python3"
+    if course.sandbox is not None:
+        from .sandbox import configure  # noqa: local import keeps `grading.config` light
+
+        configure(c, course.sandbox)
     for key, value in overrides.items():
         section, trait = key.rsplit(".", 1)
         setattr(getattr(c, section), trait, value)
