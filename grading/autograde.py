@@ -344,6 +344,11 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.move(str(produced), str(dest))
                     result.graded.append((student, assignment))
+                    if log:
+                        from .sandbox import stop_reasons
+
+                        for why in stop_reasons(dest).values():
+                            log(f"{student} / {assignment}: execution stopped, later tests score 0: {why}")
                     stopped = _timed_out_cells(dest)
                     if stopped:
                         result.timeouts[(student, assignment)] = stopped
