@@ -175,7 +175,8 @@ def death_reason(returncode, limits: Limits | None = None) -> str:
                 + (f" of {limits.cpu_seconds} s" if limits else "") + " (SIGXCPU)",
                 signal.SIGXFSZ: "the file-size limit (SIGXFSZ)",
                 signal.SIGKILL: "it was killed (SIGKILL): most often the memory limit"
-                + (f" of {limits.memory_mb} MB" if limits else "") + " or the wall-clock limit",
+                + (f" of {limits.memory_mb} MB" if limits else "") + ", the CPU-time limit after SIGXCPU was "
+                "ignored, or the wall-clock limit",
                 signal.SIGTERM: "it was terminated (SIGTERM)"}.get(sig, f"signal {sig}")
         return f"the kernel died: {name}"
     if code == 0:

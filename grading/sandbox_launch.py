@@ -284,10 +284,12 @@ def _limits(args):
                 cgroup.attach()
             except OSError:
                 pass
-        for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, args.cpu_seconds),
-                           (resource.RLIMIT_NPROC, args.nproc), (resource.RLIMIT_FSIZE, args.file_mb * 2**20),
-                           (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024)):
+        for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_NPROC, args.nproc),
+                           (resource.RLIMIT_FSIZE, args.file_mb * 2**20), (resource.RLIMIT_CORE, 0),
+                           (resource.RLIMIT_NOFILE, 1024)):
             resource.setrlimit(res, (value, value))
+        # CPU: SIGXCPU at the limit (so the reason can be told), SIGKILL 5 s later if that signal is ignored
+        resource.setrlimit(resource.RLIMIT_CPU, (args.cpu_seconds, args.cpu_seconds + 5))
 
     return preexec
 
