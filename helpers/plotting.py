@@ -17,16 +17,7 @@ def plot_curves(ax, curves: Mapping[str, Sequence[float]], xlabel: str = "step",
     for label, values in curves.items():
         values = np.asarray(values, dtype=np.float64)
         ax.plot(np.arange(len(values)), values, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logy:
-        ax.set_yscale("log")
-    if title:
-        ax.set_title(title)
-    if len(curves) > 1:
-        ax.legend()
-    ax.grid(alpha=0.3)
-    return ax
+    return _finish(ax, xlabel, ylabel, logy, title, legend=len(curves) > 1)
 
 
 def plot_layer_stats(ax, stats: Mapping[str, Sequence[float]], ylabel: str, logy: bool = False,
@@ -35,13 +26,18 @@ def plot_layer_stats(ax, stats: Mapping[str, Sequence[float]], ylabel: str, logy
     for label, values in stats.items():
         values = np.asarray(values, dtype=np.float64)
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, label=label)
-    ax.set_xlabel("layer")
+    return _finish(ax, "layer", ylabel, logy, title, legend=len(stats) > 1)
+
+
+def _finish(ax, xlabel, ylabel, logy, title, legend):
+    """Labels, optional log scale, title, legend and a light grid: the same on every line plot."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    if len(stats) > 1:
+    if legend:
         ax.legend()
     ax.grid(alpha=0.3)
     return ax
