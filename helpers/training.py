@@ -21,7 +21,7 @@ from .activations import Activation, get_activation
 from .forward import Layer, mlp_forward
 from .optim import clip_by_global_norm, flatten_layers, unflatten_layers
 
-__all__ = ["TrainLog", "train_mlp", "layer_norm_forward", "layer_norm_backward", "mlp_forward_normed",
+__all__ = ["TrainLog", "train_mlp", "mlp_forward_normed",
            "mlp_backward_normed", "evaluate"]
 
 
@@ -48,49 +48,6 @@ class TrainLog(NamedTuple):
     act_std: np.ndarray  #: (T, L-1) standard deviation of H_l over batch and units
     dead_frac: np.ndarray  #: (T, L-1) fraction of layer l's units whose output is 0 on every example of the batch
     update_ratio: np.ndarray  #: (T, L) ||W_l(after) - W_l(before)||_F / ||W_l(before)||_F
-
-
-# ---------------------------------------------------------------------------------------------
-# Parameter-free LayerNorm for the "normalization" ablation (section 8's LayerNorm, gamma=1, beta=0)
-
-
-def layer_norm_forward(Z, eps: float = 1e-5):
-    r"""Normalize each row over its last axis: :math:`\hat z = (z - \mu)/\sqrt{\sigma^2 + \epsilon}`.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (B, d)
-
-    Returns
-    -------
-    Zhat : ndarray of shape (B, d)
-    inv_std : ndarray of shape (B, 1)
-        :math:`1/\sqrt{\sigma^2 + \epsilon}` per row (biased variance), kept for the backward pass.
-    """
-    Z = as_float_array(Z, "Z", "layer_norm_forward", ndim=2)
-    mu = Z.mean(axis=1, keepdims=True)
-    var = Z.var(axis=1, keepdims=True)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    return (Z - mu) * inv_std, inv_std
-
-
-def layer_norm_backward(dZhat, Zhat, inv_std):
-    r"""Gradient of :func:`layer_norm_forward`: :math:`\frac{1}{\sigma}\big(g - \bar g - \hat z\, \overline{g \hat z}\big)`.
-
-    The bars are means over the row; the two subtracted terms are the gradient's paths through
-    the mean and the variance.
-
-    Parameters
-    ----------
-    dZhat, Zhat : ndarray of shape (B, d)
-    inv_std : ndarray of shape (B, 1)
-
-    Returns
-    -------
-    dZ : ndarray of shape (B, d)
-    """
-    g = as_float_array(dZhat, "dZhat", "layer_norm_backward", ndim=2)
-    return inv_std * (g - g.mean(axis=1, keepdims=True) - Zhat * (g * Zhat).mean(axis=1, keepdims=True))
 
 
 def _fast_activation(act: Activation):
@@ -120,7 +77,7 @@ def _forward(H, layers, act, f, normed):
         Z = H @ W.T + b
         inputs.append(H)
         if l < last:
-            if normed:
+            if normed:  # helpers.norm.layer_norm with gamma = 1, beta = 0, inlined: it runs at every step
                 mu = Z.mean(axis=1, keepdims=True)
                 s = 1.0 / np.sqrt(Z.var(axis=1, keepdims=True) + 1e-5)
                 Z = (Z - mu) * s
