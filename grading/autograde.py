@@ -101,7 +101,10 @@ def list_submissions(course: Course, assignments=None, students=None) -> list[tu
 # --------------------------------------------------------------------------------------------- worker side
 
 def _worker_init() -> None:
-    """Import nbgrader once per worker process, not once per submission."""
+    """Import nbgrader once per worker process, not once per submission; kernels get one BLAS thread each."""
+    from .run import KERNEL_ENV
+
+    os.environ.update(KERNEL_ENV)
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
 
