@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ._validate import as_float_array, check_dim
-from .activations import get_activation
+from .activations import Activation, get_activation
 from .forward import Layer, MLPCache, mlp_forward
 from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
 
@@ -69,7 +69,7 @@ def activation_backward(dH, Z, activation):
     return dH * f_grad(Z)
 
 
-def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer]):
+def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer], input_grad: bool = True):
     r"""Reverse accumulation through an MLP built by :func:`helpers.forward.mlp_forward`.
 
     Walks the layers from last to first: :math:`\delta_L \to \delta_{L-1} \to \cdots`, reusing each
@@ -80,12 +80,15 @@ def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer]):
     dlogits : ndarray of shape (B, d_L)
     cache : MLPCache
     layers : sequence of Layer
+    input_grad : bool, default True
+        Also compute the gradient with respect to the network's input ``X``. Training does not need
+        it (``X`` is data), and skipping it saves the first layer's largest matrix product.
 
     Returns
     -------
     grads : list of Layer
         ``grads[l] = Layer(dW_l, db_l)``, shapes as ``layers[l]``.
-    dX : ndarray of shape (B, d_0)
+    dX : ndarray of shape (B, d_0), or None if ``input_grad`` is False
     """
     if len(layers) != len(cache.pre):
         raise ValueError(f"mlp_backward: {len(layers)} layers but the cache holds {len(cache.pre)}")
@@ -93,12 +96,19 @@ def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer]):
     if dZ.shape != cache.pre[-1].shape:
         raise ValueError(f"mlp_backward: dlogits has shape {dZ.shape}, expected {cache.pre[-1].shape}")
     _, f_grad = get_activation(cache.activation)
+    relu_gate = cache.activation is Activation.RELU
     grads = [None] * len(layers)
+    dH = None
     for l in range(len(layers) - 1, -1, -1):
-        dH, dW, db = affine_backward(dZ, cache.inputs[l], layers[l].W)
+        if l > 0 or input_grad:
+            dH, dW, db = affine_backward(dZ, cache.inputs[l], layers[l].W)
+        else:
+            dW, db = dZ.T @ cache.inputs[0], dZ.sum(axis=0)
         grads[l] = Layer(dW, db)
         if l > 0:
-            dZ = dH * f_grad(cache.pre[l - 1])
+            Z = cache.pre[l - 1]
+            # ReLU's gate is a selection, delta * 1[z > 0]; np.where skips building the 0/1 array
+            dZ = np.where(Z > 0, dH, 0.0) if relu_gate else dH * f_grad(Z)
     return grads, dH
 
 
@@ -115,7 +125,7 @@ def mlp_loss_and_grads(X, y, layers: Sequence[Layer], activation="relu", weight_
     """
     logits, cache = mlp_forward(X, layers, activation)
     loss = softmax_cross_entropy(logits, y)
-    grads, _ = mlp_backward(softmax_cross_entropy_grad(logits, y), cache, layers)
+    grads, _ = mlp_backward(softmax_cross_entropy_grad(logits, y), cache, layers, input_grad=False)
     if weight_decay:
         loss += weight_decay * sum(float(np.sum(L.W * L.W)) for L in layers)
         grads = [Layer(g.W + 2.0 * weight_decay * L.W, g.b) for g, L in zip(grads, layers)]
