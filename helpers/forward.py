@@ -12,7 +12,7 @@ import numpy as np
 from ._validate import as_float_array, check_dim
 from .activations import Activation, get_activation, relu
 
-__all__ = ["Layer", "MLPCache", "affine_forward", "affine_forward_loop", "apply_activation",
+__all__ = ["Layer", "MLPCache", "check_stack", "affine_forward", "affine_forward_loop", "apply_activation",
            "mlp_forward", "two_layer_forward", "predict"]
 
 
@@ -43,6 +43,22 @@ def _check_affine(X, W, b, fn):
     check_dim(W, 1, d_in, "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
     check_dim(b, 0, W.shape[0], "b", fn, f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
     return X, W, b
+
+
+def check_stack(W1, b1, W2, b2, fn, d_in="d_0", hidden="d_1", out="d_2", X=None):
+    """Validate two stacked affine layers (and their input ``X`` if given); return them as float64.
+
+    ``d_in``, ``hidden`` and ``out`` are the symbols the error messages use for the three widths.
+    """
+    W1, b1, W2, b2 = (as_float_array(a, n, fn, ndim=k)
+                      for a, n, k in ((W1, "W1", 2), (b1, "b1", 1), (W2, "W2", 2), (b2, "b2", 1)))
+    d1 = W1.shape[0]
+    if X is not None:
+        check_dim(W1, 1, X.shape[1], "W1", fn, f"({hidden}, {d_in}) = ({d1}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(b1, 0, d1, "b1", fn, f"({hidden},) = ({d1},) to match W1 of shape {W1.shape}")
+    check_dim(W2, 1, d1, "W2", fn, f"({out}, {hidden}) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
+    check_dim(b2, 0, W2.shape[0], "b2", fn, f"({out},) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
+    return W1, b1, W2, b2
 
 
 def affine_forward(X, W, b):
@@ -145,11 +161,7 @@ def two_layer_forward(X, W1, b1, W2, b2):
     """
     fn = "two_layer_forward"
     X = as_float_array(X, "X", fn, ndim=2)
-    W1, b1, W2, b2 = (as_float_array(a, n, fn, ndim=k) for a, n, k in ((W1, "W1", 2), (b1, "b1", 1), (W2, "W2", 2), (b2, "b2", 1)))
-    check_dim(W1, 1, X.shape[1], "W1", fn, f"(d_hidden, d_in) = ({W1.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
-    check_dim(b1, 0, W1.shape[0], "b1", fn, f"(d_hidden,) = ({W1.shape[0]},) to match W1 of shape {W1.shape}")
-    check_dim(W2, 1, W1.shape[0], "W2", fn, f"(C, d_hidden) = ({W2.shape[0]}, {W1.shape[0]}) to match W1 of shape {W1.shape}")
-    check_dim(b2, 0, W2.shape[0], "b2", fn, f"(C,) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
+    W1, b1, W2, b2 = check_stack(W1, b1, W2, b2, fn, d_in="d_in", hidden="d_hidden", out="C", X=X)
     H = relu(X @ W1.T + b1)
     return H @ W2.T + b2
 

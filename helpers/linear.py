@@ -26,7 +26,7 @@ import numpy as np
 from ._validate import as_float_array, as_labels, check_dim, check_positive, check_positive_int, check_rng
 from .activations import Activation, get_activation
 from .backprop import mlp_loss_and_grads
-from .forward import Layer, _check_affine, mlp_forward
+from .forward import Layer, _check_affine, check_stack, mlp_forward
 from .init import InitScheme, init_mlp
 from .optim import Adam, flatten_layers, unflatten_layers
 
@@ -203,18 +203,6 @@ def compose(*fns: Callable) -> Callable:
 
 # --------------------------------------------------------------------------- 1.4 collapse without activation
 
-def _check_stack(W1, b1, W2, b2, fn):
-    W1 = as_float_array(W1, "W1", fn, ndim=2)
-    b1 = as_float_array(b1, "b1", fn, ndim=1)
-    W2 = as_float_array(W2, "W2", fn, ndim=2)
-    b2 = as_float_array(b2, "b2", fn, ndim=1)
-    d1 = W1.shape[0]
-    check_dim(b1, 0, d1, "b1", fn, f"(d_1,) = ({d1},) to match W1 of shape {W1.shape}")
-    check_dim(W2, 1, d1, "W2", fn, f"(d_2, d_1) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
-    check_dim(b2, 0, W2.shape[0], "b2", fn, f"(d_2,) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
-    return W1, b1, W2, b2
-
-
 def collapse_affine(W1, b1, W2, b2):
     r"""The single affine map equal to two stacked affine layers with no activation between them.
 
@@ -234,7 +222,7 @@ def collapse_affine(W1, b1, W2, b2):
     b : ndarray of shape (d_2,)
         ``W2 @ b1 + b2``.
     """
-    W1, b1, W2, b2 = _check_stack(W1, b1, W2, b2, "collapse_affine")
+    W1, b1, W2, b2 = check_stack(W1, b1, W2, b2, "collapse_affine")
     return W2 @ W1, W2 @ b1 + b2
 
 
@@ -287,9 +275,8 @@ def relu_collapse_gap(X, W1, b1, W2, b2) -> float:
     float
     """
     fn = "relu_collapse_gap"
-    W1, b1, W2, b2 = _check_stack(W1, b1, W2, b2, fn)
     X = as_float_array(X, "X", fn, ndim=2)
-    check_dim(W1, 1, X.shape[1], "W1", fn, f"(d_1, d_0) = ({W1.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
+    W1, b1, W2, b2 = check_stack(W1, b1, W2, b2, fn, X=X)
     W, b = collapse_affine(W1, b1, W2, b2)
     with_relu = np.maximum(X @ W1.T + b1, 0.0) @ W2.T + b2
     return float(np.max(np.abs(with_relu - (X @ W.T + b)), initial=0.0))
