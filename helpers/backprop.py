@@ -13,7 +13,7 @@ import numpy as np
 from ._validate import as_float_array, check_dim
 from .activations import Activation, get_activation
 from .forward import Layer, MLPCache, mlp_forward
-from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
+from .losses import softmax_cross_entropy_with_grad
 
 __all__ = ["affine_backward", "activation_backward", "mlp_backward", "mlp_loss_and_grads"]
 
@@ -42,7 +42,7 @@ def affine_backward(dZ, X, W):
     dZ = as_float_array(dZ, "dZ", fn, ndim=2)
     X = as_float_array(X, "X", fn, ndim=2)
     W = as_float_array(W, "W", fn, ndim=2)
-    check_dim(W, 1, X.shape[1], "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(W, 1, X.shape[1], "W", fn, lambda: f"(d_out, d_in) = ({W.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
     if dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError(
             f"{fn}: dZ has shape {dZ.shape}, expected (B, d_out) = ({X.shape[0]}, {W.shape[0]}) from X {X.shape} and W {W.shape}"
@@ -95,20 +95,31 @@ def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer], input_grad: 
     dZ = as_float_array(dlogits, "dlogits", "mlp_backward", ndim=2)
     if dZ.shape != cache.pre[-1].shape:
         raise ValueError(f"mlp_backward: dlogits has shape {dZ.shape}, expected {cache.pre[-1].shape}")
+    Ws = []
+    for l, (L, H) in enumerate(zip(layers, cache.inputs)):
+        W = as_float_array(L.W, f"layers[{l}].W", "mlp_backward", ndim=2)
+        expected = (cache.pre[l].shape[1] if cache.pre[l] is not None else cache.inputs[l + 1].shape[1], H.shape[1])
+        if W.shape != expected:
+            raise ValueError(f"mlp_backward: layers[{l}].W has shape {W.shape}, expected {expected} from the cache")
+        Ws.append(W)
+    # the shapes are checked once, above; the loop is affine_backward without its per-call checks
     _, f_grad = get_activation(cache.activation)
     relu_gate = cache.activation is Activation.RELU
     grads = [None] * len(layers)
     dH = None
     for l in range(len(layers) - 1, -1, -1):
+        grads[l] = Layer(dZ.T @ cache.inputs[l], dZ.sum(axis=0))
         if l > 0 or input_grad:
-            dH, dW, db = affine_backward(dZ, cache.inputs[l], layers[l].W)
-        else:
-            dW, db = dZ.T @ cache.inputs[0], dZ.sum(axis=0)
-        grads[l] = Layer(dW, db)
+            dH = dZ @ Ws[l]
         if l > 0:
-            Z = cache.pre[l - 1]
-            # ReLU's gate is a selection, delta * 1[z > 0]; np.where skips building the 0/1 array
-            dZ = np.where(Z > 0, dH, 0.0) if relu_gate else dH * f_grad(Z)
+            if relu_gate:
+                # delta * 1[z > 0] with 1[z > 0] = 1[h > 0], so the output suffices (the cache may
+                # hold no Z). In place: dH is a fresh product, and multiplying by the boolean mask
+                # is several times faster than selecting with np.where on a random mask.
+                dH *= cache.inputs[l] > 0
+                dZ = dH
+            else:
+                dZ = dH * f_grad(cache.pre[l - 1])
     return grads, dH
 
 
@@ -123,9 +134,9 @@ def mlp_loss_and_grads(X, y, layers: Sequence[Layer], activation="relu", weight_
     loss : float
     grads : list of Layer
     """
-    logits, cache = mlp_forward(X, layers, activation)
-    loss = softmax_cross_entropy(logits, y)
-    grads, _ = mlp_backward(softmax_cross_entropy_grad(logits, y), cache, layers, input_grad=False)
+    logits, cache = mlp_forward(X, layers, activation, keep_pre=False)
+    loss, dlogits = softmax_cross_entropy_with_grad(logits, y)
+    grads, _ = mlp_backward(dlogits, cache, layers, input_grad=False)
     if weight_decay:
         loss += weight_decay * sum(float(np.sum(L.W * L.W)) for L in layers)
         grads = [Layer(g.W + 2.0 * weight_decay * L.W, g.b) for g, L in zip(grads, layers)]

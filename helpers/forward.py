@@ -27,7 +27,9 @@ class MLPCache(NamedTuple):
     """What backpropagation needs from a forward pass of an L-layer MLP.
 
     ``inputs[l]`` is the input of layer l (``inputs[0]`` is X), shape ``(B, d_l)``;
-    ``pre[l]`` is layer l's pre-activation ``Z_l``, shape ``(B, d_{l+1})``.
+    ``pre[l]`` is layer l's pre-activation ``Z_l``, shape ``(B, d_{l+1})``, or ``None`` for a hidden
+    ReLU layer when :func:`mlp_forward` ran with ``keep_pre=False``: ReLU's slope :math:`1[z > 0]`
+    equals :math:`1[h > 0]`, so its output ``inputs[l + 1]`` is all backprop needs.
     """
 
     inputs: tuple
@@ -40,8 +42,8 @@ def _check_affine(X, W, b, fn):
     W = as_float_array(W, "W", fn, ndim=2)
     b = as_float_array(b, "b", fn, ndim=1)
     d_in = X.shape[1]
-    check_dim(W, 1, d_in, "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
-    check_dim(b, 0, W.shape[0], "b", fn, f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
+    check_dim(W, 1, d_in, "W", fn, lambda: f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
+    check_dim(b, 0, W.shape[0], "b", fn, lambda: f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
     return X, W, b
 
 
@@ -54,10 +56,10 @@ def check_stack(W1, b1, W2, b2, fn, d_in="d_0", hidden="d_1", out="d_2", X=None)
                       for a, n, k in ((W1, "W1", 2), (b1, "b1", 1), (W2, "W2", 2), (b2, "b2", 1)))
     d1 = W1.shape[0]
     if X is not None:
-        check_dim(W1, 1, X.shape[1], "W1", fn, f"({hidden}, {d_in}) = ({d1}, {X.shape[1]}) to match X of shape {X.shape}")
-    check_dim(b1, 0, d1, "b1", fn, f"({hidden},) = ({d1},) to match W1 of shape {W1.shape}")
-    check_dim(W2, 1, d1, "W2", fn, f"({out}, {hidden}) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
-    check_dim(b2, 0, W2.shape[0], "b2", fn, f"({out},) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
+        check_dim(W1, 1, X.shape[1], "W1", fn, lambda: f"({hidden}, {d_in}) = ({d1}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(b1, 0, d1, "b1", fn, lambda: f"({hidden},) = ({d1},) to match W1 of shape {W1.shape}")
+    check_dim(W2, 1, d1, "W2", fn, lambda: f"({out}, {hidden}) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
+    check_dim(b2, 0, W2.shape[0], "b2", fn, lambda: f"({out},) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
     return W1, b1, W2, b2
 
 
@@ -109,7 +111,7 @@ def apply_activation(Z, activation=Activation.RELU):
     return f(Z)
 
 
-def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU):
+def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU, keep_pre: bool = True):
     r"""Forward pass of an MLP: :math:`H_{l+1} = \phi(H_l W_l^\top + \mathbf 1 b_l^\top)`, linear last layer.
 
     Parameters
@@ -119,6 +121,12 @@ def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU):
         ``layers[l].W`` has shape ``(d_{l+1}, d_l)``.
     activation : Activation or str
         The nonlinearity after every layer but the last.
+    keep_pre : bool, default True
+        Keep every pre-activation in the cache. With ``False`` and ReLU, each hidden ReLU is applied
+        in place, overwriting ``Z_l`` (and ``cache.pre[l]`` is ``None``): backprop only needs the sign
+        of the output, and skipping one ``(B, d)`` array per layer is what makes a training step cheap.
+        PyTorch's ``ReLU(inplace=True)`` relies on the same fact. Other activations always keep ``Z``,
+        whose derivative needs it.
 
     Returns
     -------
@@ -132,6 +140,7 @@ def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU):
     act = Activation(activation)
     f, _ = get_activation(act)
     H = as_float_array(X, "X", "mlp_forward", ndim=2)
+    in_place = not keep_pre and act is Activation.RELU
     inputs, pre = [], []
     for l, (W, b) in enumerate(layers):
         try:
@@ -139,8 +148,15 @@ def mlp_forward(X, layers: Sequence[Layer], activation=Activation.RELU):
         except ValueError as err:
             raise ValueError(f"mlp_forward: layer {l}: {err}") from None
         inputs.append(H)
-        pre.append(Z)
-        H = f(Z) if l < len(layers) - 1 else Z
+        if l == len(layers) - 1:
+            pre.append(Z)
+            H = Z
+        elif in_place:
+            pre.append(None)
+            H = np.maximum(Z, 0.0, out=Z)
+        else:
+            pre.append(Z)
+            H = f(Z)
     return H, MLPCache(tuple(inputs), tuple(pre), act)
 
 

@@ -12,7 +12,8 @@ import numpy as np
 from ._validate import as_float_array, as_labels, check_positive, check_same_shape
 
 __all__ = ["mse", "mse_grad", "bce", "bce_with_logits", "bce_with_logits_grad", "softmax", "log_softmax",
-           "softmax_cross_entropy", "softmax_cross_entropy_grad", "cross_entropy_per_example",
+           "softmax_cross_entropy", "softmax_cross_entropy_grad", "softmax_cross_entropy_with_grad",
+           "cross_entropy_per_example",
            "l2_penalty", "regularized_loss", "empirical_risk", "one_hot"]
 
 
@@ -184,6 +185,30 @@ def softmax_cross_entropy_grad(logits, y):
     P = softmax(logits)
     P[np.arange(len(y)), y] -= 1.0
     return P / len(y)
+
+
+def softmax_cross_entropy_with_grad(logits, y):
+    r"""Both :func:`softmax_cross_entropy` and :func:`softmax_cross_entropy_grad` from one softmax.
+
+    The shifted logits :math:`s = z - \max_k z_k` give the loss, :math:`\log\sum_k e^{s_k} - s_y`,
+    and the probabilities :math:`e^{s}/\sum_k e^{s_k}` of the gradient, so the exponentials are
+    computed once. A training step needs both.
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (B, C)
+    """
+    logits, y = _check_logits_labels(logits, y, "softmax_cross_entropy_with_grad")
+    rows = np.arange(len(y))
+    S = logits - logits.max(axis=1, keepdims=True)
+    E = np.exp(S)
+    total = E.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(total[:, 0]) - S[rows, y]))
+    E /= total
+    E[rows, y] -= 1.0
+    E /= len(y)
+    return loss, E
 
 
 def l2_penalty(params: Iterable) -> float:

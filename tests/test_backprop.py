@@ -174,6 +174,53 @@ def test_mlp_backward_rejects_mismatched_cache():
         BP.mlp_backward(np.zeros((4, 3)), cache, layers)
     with pytest.raises(ValueError, match="1 layers but the cache holds 2"):
         BP.mlp_backward(np.zeros((4, 2)), cache, layers[:1])
+    swapped = [layers[0], F.Layer(np.zeros((2, 4)), np.zeros(2))]
+    with pytest.raises(ValueError, match=r"layers\[1\]\.W has shape \(2, 4\), expected \(2, 3\)"):
+        BP.mlp_backward(np.zeros((4, 2)), cache, swapped)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(seed=seeds, B=dims, widths=st.lists(st.integers(1, 6), min_size=2, max_size=5))
+def test_lean_relu_cache_gives_the_same_logits_and_gradients(seed, B, widths):
+    """keep_pre=False overwrites each hidden Z with relu(Z); backprop must not notice (gate 1[h > 0] = 1[z > 0])."""
+    rng = np.random.default_rng(seed)
+    layers = _mlp(rng, widths)
+    X = rng.normal(size=(B, widths[0]))
+    X[0, 0] = 0.0  # a unit sitting exactly on the kink somewhere is allowed: both gates give 0 there
+    full_out, full = F.mlp_forward(X, layers)
+    lean_out, lean = F.mlp_forward(X, layers, keep_pre=False)
+    np.testing.assert_array_equal(lean_out, full_out)
+    assert all(p is None for p in lean.pre[:-1]) and lean.pre[-1] is not None
+    for a, b in zip(lean.inputs, full.inputs):
+        np.testing.assert_array_equal(a, b)
+    R = rng.normal(size=full_out.shape)
+    g_full, dX_full = BP.mlp_backward(R, full, layers)
+    g_lean, dX_lean = BP.mlp_backward(R, lean, layers)
+    np.testing.assert_array_equal(dX_lean, dX_full)
+    for a, b in zip(g_lean, g_full):
+        np.testing.assert_array_equal(a.W, b.W)
+        np.testing.assert_array_equal(a.b, b.b)
+
+
+def test_keep_pre_false_keeps_z_for_activations_that_need_it():
+    rng = np.random.default_rng(1)
+    layers = _mlp(rng, [3, 4, 2])
+    _, cache = F.mlp_forward(rng.normal(size=(5, 3)), layers, "tanh", keep_pre=False)
+    assert all(p is not None for p in cache.pre)
+
+
+def test_training_step_skips_nothing_it_needs():
+    """mlp_loss_and_grads (lean cache, fused loss) equals the long way round: forward, loss, grad, backward."""
+    rng = np.random.default_rng(2)
+    layers = _mlp(rng, [6, 8, 8, 3])
+    X, y = rng.normal(size=(10, 6)), rng.integers(0, 3, 10)
+    loss, grads = BP.mlp_loss_and_grads(X, y, layers)
+    logits, cache = F.mlp_forward(X, layers)
+    assert loss == pytest.approx(L.softmax_cross_entropy(logits, y), rel=1e-13)
+    ref, _ = BP.mlp_backward(L.softmax_cross_entropy_grad(logits, y), cache, layers)
+    for a, b in zip(grads, ref):
+        np.testing.assert_allclose(a.W, b.W, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(a.b, b.b, rtol=1e-12, atol=1e-15)
 
 
 # ---------------------------------------------------------------- swiglu_backward

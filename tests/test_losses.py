@@ -112,6 +112,20 @@ def test_cross_entropy_grad_matches_finite_differences(seed, B, C):
 # ---------------------------------------------------------------- binary cross-entropy
 
 @SETTINGS
+@given(seed=seeds, B=st.integers(1, 6), C=st.integers(2, 6), scale=st.sampled_from([1.0, 1e2, 1e4]))
+def test_cross_entropy_with_grad_is_the_loss_and_the_grad_in_one_pass(seed, B, C, scale):
+    rng = np.random.default_rng(seed)
+    Z = scale * rng.normal(size=(B, C))
+    y = rng.integers(0, C, B)
+    loss, grad = L.softmax_cross_entropy_with_grad(Z, y)
+    assert math.isfinite(loss)
+    assert loss == pytest.approx(L.softmax_cross_entropy(Z, y), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(grad, L.softmax_cross_entropy_grad(Z, y), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="y has labels in"):
+        L.softmax_cross_entropy_with_grad(Z, np.full(B, C))
+
+
+@SETTINGS
 @given(seed=seeds, n=st.integers(1, 8))
 def test_bce_with_logits_matches_bce_from_probabilities(seed, n):
     rng = np.random.default_rng(seed)
