@@ -3,15 +3,20 @@
     python benchmarks/bench_autograde.py [--assignment 02-forward-pass] [-n 40] [--jobs 2]
 
 Builds N submissions of one section from its release (the solution, the blank release and the common
-mistakes of ``tests/mutants/<id>.py``, cycled), puts the same files in two fresh instructor working
+mistakes of ``tests/mutants/<id>.py``, cycled), puts the same files in fresh instructor working
 directories, then times, as whole commands:
 
-* ``nbgrader autograde <id> --force`` in the first (nbgrader's own serial loop; the assignment is
-  registered in its gradebook beforehand, outside the timing), and
-* ``nncourse autograde <id>`` in the second (its own set-up included in the timing),
+1. ``nbgrader autograde <id> --force``: nbgrader's own serial loop (the assignment is registered in its
+   gradebook beforehand, outside the timing);
+2. ``nncourse autograde <id> --sandbox off``: the same nbgrader preprocessors, graded in parallel. Its scores
+   must equal (1) cell for cell;
+3. ``nncourse autograde <id>``: the default, every kernel in the grading sandbox with the kernel guard. Its
+   scores equal (1) except where the guard zeroed an exercise whose answer delegates to the course's
+   reference (plain nbgrader gives those the points of the tests that cannot see it); each such difference
+   is checked against the autograded notebook.
 
-and prints both wall times, the speed-up, and whether every student's every cell scored the same.
-Exit status 1 if the scores differ. This is a benchmark, not a test: run it by hand.
+Prints the wall times and the speed-ups of (2) and (3) over (1). Exit status 1 if a score differs without
+that explanation. This is a benchmark, not a test: run it by hand.
 """
 from __future__ import annotations
 
@@ -81,28 +86,56 @@ def main(argv=None) -> int:
         base = Course(source=source, release=tmp / "release", workdir=tmp / "plain", timeout=args.timeout)
         release(base, [assignment])  # the release the submissions are built from (= notebooks/ when committed)
         subs = build(base, assignment, args.n)
-        plain, par = base, base.with_(workdir=tmp / "parallel")
-        for c in (plain, par):
+        plain, par, box = (base, base.with_(workdir=tmp / "parallel"), base.with_(workdir=tmp / "sandboxed"))
+        for c in (plain, par, box):
             place(c, assignment, subs)
         write_nbgrader_config(plain)
         print(f"{len(subs)} submissions of {assignment}; {os.cpu_count()} cores; nncourse --jobs {args.jobs}")
 
         t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"], plain.workdir)
-        print(f"plain nbgrader autograde (serial): {t_plain:8.1f} s")
-        t_par = timed([sys.executable, "-m", "grading", "autograde", assignment, "--no-progress",
-                       "--jobs", str(args.jobs), "--timeout", str(args.timeout),
-                       "--workdir", str(par.workdir), "--repo", str(source.parent)], REPO)
-        print(f"nncourse autograde (parallel):     {t_par:8.1f} s")
-        print(f"speed-up: {t_plain / t_par:.2f}x")
+        print(f"1. plain nbgrader autograde (serial):           {t_plain:7.1f} s")
 
-        a, b = read_scores(plain, assignment), read_scores(par, assignment)
-        same = a == b and set(a) == set(subs)
+        for label, course, extra in (("2. nncourse autograde --sandbox off (parallel)", par, ["--sandbox", "off"]),
+                                     ("3. nncourse autograde, sandboxed (the default)", box, [])):
+            t = timed([sys.executable, "-m", "grading", "autograde", assignment, "--no-progress",
+                       "--jobs", str(args.jobs), "--timeout", str(args.timeout),
+                       "--workdir", str(course.workdir), "--repo", str(source.parent)] + extra, REPO)
+            print(f"{label}: {t:7.1f} s   speed-up {t_plain / t:.2f}x")
+
+        a = read_scores(plain, assignment)
+        ok = set(a) == set(subs)
+        b = read_scores(par, assignment)
+        same = a == b and ok
         differ = sorted(s for s in set(a) | set(b) if a.get(s) != b.get(s))
-        print(f"scores identical for all {len(subs)} submissions: {'yes' if same else 'NO'}"
+        print(f"(2) scores identical to (1) for all {len(subs)} submissions: {'yes' if same else 'NO'}"
               + ("" if same else f" (differ: {differ[:10]})"))
+        c = read_scores(box, assignment)
+        unexplained, explained = [], []
+        for student in sorted(set(a) | set(c)):
+            for cell in sorted(set(a.get(student, {})) | set(c.get(student, {}))):
+                if a.get(student, {}).get(cell) != c.get(student, {}).get(cell):
+                    (explained if _zeroed_for_delegation(box, student, assignment, cell) else unexplained).append(
+                        (student, cell))
+        print(f"(3) scores identical to (1) except {len(explained)} test cells zeroed for delegating to the "
+              f"reference ({len({s for s, _ in explained})} submissions); unexplained differences: "
+              f"{len(unexplained)}" + (f" {unexplained[:10]}" if unexplained else ""))
         totals = sorted({sum(v for v, _ in cells.values()) for cells in a.values()})
         print(f"distinct totals seen: {totals}")
-        return 0 if same else 1
+        return 0 if same and not unexplained else 1
+
+
+def _zeroed_for_delegation(course: Course, student: str, assignment: str, grade_id: str) -> bool:
+    """Did the guard mark this test cell of the autograded notebook as delegating to the reference?"""
+    from grading.sandbox import DELEGATION_MARK
+
+    path = course.autograded / student / assignment / f"{assignment}.ipynb"
+    if not path.is_file():
+        return False
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return any(o.get("output_type") == "error" and DELEGATION_MARK in str(o.get("evalue", ""))
+                       for o in cell.get("outputs", []))
+    return False
 
 
 if __name__ == "__main__":

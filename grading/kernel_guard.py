@@ -6,7 +6,8 @@ It snapshots what the notebooks' tests rely on — the attributes of ``numpy`` (
 methods of the shell and kernel — and installs ``builtins.__nncourse_guard__(when, token)``, which the grader
 (:class:`grading.sandbox.GuardedExecute`) calls silently around cells:
 
-* ``when="before"`` (before every cell): put back everything that changed;
+* ``when="before"`` (before every cell, from an IPython ``pre_run_cell`` hook installed here, so that it costs no
+  message round trip): put back everything that changed;
 * ``when="after"`` (after every test cell): the same, and say what had changed, so that a test during which
   the learner's code patched the helpers scores 0.
 
@@ -93,8 +94,16 @@ def __nncourse_install_guard():
 
     instance_dicts = [(obj, {k: v for k, v in vars(obj).items() if callable(v)}) for obj in (ip, kernel)
                       if obj is not None]
+    def before_cell(info=None):
+        try:
+            guard("before", "")
+        except Exception:  # noqa: BLE001 - never disturb the learner's cell; the check after the test reports
+            pass
+
     lists = []
     if ip is not None:
+        # registered before the snapshot below, so that the guard also puts itself back
+        ip.events.register("pre_run_cell", before_cell)
         lists.append((ip.events.callbacks, {k: list(v) for k, v in ip.events.callbacks.items()}))
         for owner, name in ((ip, "input_transformers_post"), (ip, "ast_transformers"),
                             (ip.input_transformer_manager, "cleanup_transforms"),

@@ -104,6 +104,10 @@ def attacks(paths: dict) -> dict:
             "    numpy.allclose = lambda *a, **k: True\n    helpers.checks.expect = lambda *a, **k: None\n"
             "    helpers.checks.check_not_delegating = lambda *a, **k: None\n"
             "    return np.asarray(Z, dtype=float)\n"),
+        "unhook-guard-then-patch": (  # the guard's before-cell pass is an IPython hook: remove it, then patch
+            "get_ipython().events.callbacks['pre_run_cell'].clear()\nimport numpy, helpers.checks\n"
+            "numpy.allclose = lambda *a, **k: True\nhelpers.checks.assert_close = lambda *a, **k: None\n"
+            "helpers.checks.expect = lambda *a, **k: None\n" + WRONG_RELU),
         "delegate-import": "from helpers.activations import relu\n",
         "delegate-wrapper": "import helpers\ndef relu(Z):\n    return helpers.relu(Z)\n",
     }
@@ -434,6 +438,15 @@ def test_tampering_during_a_test_is_reported(battery):
     assert "TamperingDetected" in text or "AssertionError" in text
     # the patches did not outlive the test: exercise 2's tests ran on the real helpers and passed
     assert _score(battery, "patch-during-test", key="ex02") == 10.0
+
+
+@pytest.mark.slow
+def test_removing_the_guard_hook_is_itself_tampering(battery):
+    """Without its pre_run_cell hook the guard does not restore before the test; the check after it still sees
+    the patches (and the missing hook), so the test scores 0, and the next exercise runs on the real helpers."""
+    text = _outputs_text(_autograded(battery, "unhook-guard-then-patch"), "ex01-tests")
+    assert "TamperingDetected" in text
+    assert _score(battery, "unhook-guard-then-patch", key="ex02") == 10.0
 
 
 @pytest.mark.slow
