@@ -15,6 +15,9 @@ __all__ = ["as_float_array", "as_labels", "check_ndim", "check_dim", "check_same
            "check_positive_int", "check_probability", "check_positive", "check_rng"]
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def as_float_array(x, name: str, fn: str, ndim: int | Sequence[int] | None = None) -> np.ndarray:
     """Return ``x`` as a float64 array, refusing non-numeric data and the wrong rank.
 
@@ -27,6 +30,8 @@ def as_float_array(x, name: str, fn: str, ndim: int | Sequence[int] | None = Non
     ndim : int or sequence of int, optional
         Allowed ranks.
     """
+    if type(x) is np.ndarray and x.dtype is _FLOAT64 and (ndim is None or x.ndim == ndim):
+        return x  # the common case, checked first: helpers call this on every array at every step
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
