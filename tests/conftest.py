@@ -62,3 +62,17 @@ def fixture_course(tmp_path_factory):
     course = Course(source=root / "solutions", release=root / "notebooks", workdir=root / "instructor", timeout=10)
     release(course)
     return course
+
+
+# Tests that share an expensive module- or session-scoped fixture run on one pytest-xdist worker
+# (``--dist loadgroup`` in pyproject.toml), so that the fixture is built once, not once per worker:
+# the hostile battery grades some twenty notebooks, the pipeline batch a class of submissions.
+_SHARED_FIXTURE_GROUPS = {"battery": "hostile-battery", "batch": "pipeline-batch"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, group in _SHARED_FIXTURE_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
