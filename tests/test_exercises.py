@@ -74,6 +74,16 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
             problems.append(f"mutant {m['exercise']}/{m['name']} scores full marks on {m['exercise']} ({got:g}/{full:g})")
     assert not problems, f"{assignment}:\n  " + "\n  ".join(problems)
 
+    # the blank release, as the learner runs it top to bottom: outside the tests, the only error is the stubs'
+    # NotImplementedError (this replaces a separate run of notebooks/<id>.ipynb)
+    graded_blank = nbformat.read(course.autograded / "blank" / assignment / f"{assignment}.ipynb", as_version=4)
+    errors = [(i, o.get("ename"), o.get("evalue")) for i, c in enumerate(graded_blank.cells) if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors, f"{assignment}: the blank release raised nothing; its answer cells should raise NotImplementedError"
+    others = [(i, e, v) for i, e, v in errors if e != "NotImplementedError"
+              and not graded_blank.cells[i].metadata.get("nbgrader", {}).get("grade")]
+    assert not others, f"{assignment}: the blank release fails outside its tests with other errors: {others}"
+
     # feedback for failing learners never shows a hidden test line (lines that also appear in the
     # release, such as an import, are not secret)
     failing = ["blank"] + [f"mutant{i:03d}" for i in range(min(2, len(mutants)))]
