@@ -275,7 +275,7 @@ class GuardedExecute(Execute):
         if test:
             self._check_test_cell(cell)
             if self._guard_ok and not self._stopped:
-                tampered = run_sync(self._guard)("after")
+                tampered = run_sync(self._guard_after)()
                 if isinstance(tampered, str) and tampered:
                     cell.outputs.insert(0, _error("TamperingDetected", TAMPER_MESSAGE.format(what=tampered)))
         if self._timed_out_unresponsive:
@@ -378,8 +378,9 @@ class GuardedExecute(Execute):
             pass
 
     # -- the guard ---------------------------------------------------------------------------------------------
-    async def _guard(self, when: str):
-        """Run the kernel guard silently; ``True``/``""`` when all is well, a description when tampered with.
+    async def _guard_after(self):
+        """Run the kernel guard's check after a test, silently: ``""`` when all is well, a description when
+        something was tampered with, ``False`` when the kernel died or hung (execution is then stopped).
 
         The guard is best effort against code written to defeat it (it runs in the same interpreter as the
         submission); its absence (an error, no reply) turns further guarding off and is reported as tampering
@@ -389,7 +390,7 @@ class GuardedExecute(Execute):
         from queue import Empty
 
         token = secrets.token_hex(8)
-        expr = f"__import__('builtins').__dict__['__nncourse_guard__']({when!r}, {token!r})"
+        expr = f"__import__('builtins').__dict__['__nncourse_guard__']('after', {token!r})"
         try:
             msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expr},
                                      allow_stdin=False, stop_on_error=False)
@@ -425,9 +426,9 @@ class GuardedExecute(Execute):
                 verdict = None
             if not (isinstance(verdict, str) and verdict.startswith(f"{token}:")):
                 self._guard_ok = False
-                return "the grading guard was removed or replaced" if when == "after" else True
+                return "the grading guard was removed or replaced"
             detail = verdict[len(token) + 1:]
-            return detail if when == "after" else True
+            return detail
 
 
 # ------------------------------------------------------------------------------------------------ configuration

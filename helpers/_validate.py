@@ -45,21 +45,15 @@ def as_float_array(x, name: str, fn: str, ndim: int | Sequence[int] | None = Non
 
 
 def check_ndim(arr: np.ndarray, name: str, fn: str, ndim: int | Sequence[int]) -> None:
-    allowed = (ndim,) if type(ndim) is int or isinstance(ndim, Integral) else tuple(ndim)
+    allowed = (ndim,) if isinstance(ndim, Integral) else tuple(ndim)
     if arr.ndim not in allowed:
         want = " or ".join(f"{d}-D" for d in allowed)
         raise ValueError(f"{fn}: {name} must be {want}, got shape {arr.shape}")
 
 
-def check_dim(arr: np.ndarray, axis: int, size: int, name: str, fn: str, expected) -> None:
-    """Require ``arr.shape[axis] == size``; ``expected`` spells the expected shape, e.g. ``'(d_out, d_in) = (?, 4)'``.
-
-    ``expected`` may also be a function returning that text, so that functions called at every
-    training step do not format a message they will almost never show.
-    """
+def check_dim(arr: np.ndarray, axis: int, size: int, name: str, fn: str, expected: str) -> None:
+    """Require ``arr.shape[axis] == size``; ``expected`` spells the expected shape, e.g. ``'(d_out, d_in) = (?, 4)'``."""
     if arr.shape[axis] != size:
-        if callable(expected):
-            expected = expected()
         raise ValueError(f"{fn}: {name} has shape {arr.shape}, expected {expected}")
 
 

@@ -42,7 +42,7 @@ def affine_backward(dZ, X, W):
     dZ = as_float_array(dZ, "dZ", fn, ndim=2)
     X = as_float_array(X, "X", fn, ndim=2)
     W = as_float_array(W, "W", fn, ndim=2)
-    check_dim(W, 1, X.shape[1], "W", fn, lambda: f"(d_out, d_in) = ({W.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(W, 1, X.shape[1], "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {X.shape[1]}) to match X of shape {X.shape}")
     if dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError(
             f"{fn}: dZ has shape {dZ.shape}, expected (B, d_out) = ({X.shape[0]}, {W.shape[0]}) from X {X.shape} and W {W.shape}"

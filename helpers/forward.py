@@ -42,8 +42,8 @@ def _check_affine(X, W, b, fn):
     W = as_float_array(W, "W", fn, ndim=2)
     b = as_float_array(b, "b", fn, ndim=1)
     d_in = X.shape[1]
-    check_dim(W, 1, d_in, "W", fn, lambda: f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
-    check_dim(b, 0, W.shape[0], "b", fn, lambda: f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
+    check_dim(W, 1, d_in, "W", fn, f"(d_out, d_in) = ({W.shape[0]}, {d_in}) to match X of shape {X.shape}")
+    check_dim(b, 0, W.shape[0], "b", fn, f"(d_out,) = ({W.shape[0]},) to match W of shape {W.shape}")
     return X, W, b
 
 
@@ -56,10 +56,10 @@ def check_stack(W1, b1, W2, b2, fn, d_in="d_0", hidden="d_1", out="d_2", X=None)
                       for a, n, k in ((W1, "W1", 2), (b1, "b1", 1), (W2, "W2", 2), (b2, "b2", 1)))
     d1 = W1.shape[0]
     if X is not None:
-        check_dim(W1, 1, X.shape[1], "W1", fn, lambda: f"({hidden}, {d_in}) = ({d1}, {X.shape[1]}) to match X of shape {X.shape}")
-    check_dim(b1, 0, d1, "b1", fn, lambda: f"({hidden},) = ({d1},) to match W1 of shape {W1.shape}")
-    check_dim(W2, 1, d1, "W2", fn, lambda: f"({out}, {hidden}) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
-    check_dim(b2, 0, W2.shape[0], "b2", fn, lambda: f"({out},) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
+        check_dim(W1, 1, X.shape[1], "W1", fn, f"({hidden}, {d_in}) = ({d1}, {X.shape[1]}) to match X of shape {X.shape}")
+    check_dim(b1, 0, d1, "b1", fn, f"({hidden},) = ({d1},) to match W1 of shape {W1.shape}")
+    check_dim(W2, 1, d1, "W2", fn, f"({out}, {hidden}) = ({W2.shape[0]}, {d1}) to match W1 of shape {W1.shape}")
+    check_dim(b2, 0, W2.shape[0], "b2", fn, f"({out},) = ({W2.shape[0]},) to match W2 of shape {W2.shape}")
     return W1, b1, W2, b2
 
 
