@@ -17,6 +17,7 @@ recorded with no score (0 points).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import re
@@ -373,6 +374,23 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     return result
 
 
+@contextlib.contextmanager
+def _kernel_env():
+    """Set ``grading.run.KERNEL_ENV`` in this process's environment (which kernels inherit), then restore it."""
+    from .run import KERNEL_ENV
+
+    saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _noop() -> None:
     return None
 
@@ -390,9 +408,10 @@ def _new_pool(jobs: int):
 def _run_jobs(job_list: list[dict], jobs: int, pool=None):
     """Yield each job's result as it finishes. A worker process that dies takes only its own
     submissions down: the pool is rebuilt and the unfinished jobs run again (twice at most)."""
-    if jobs == 1:
-        for job in job_list:
-            yield _grade_one(job)
+    if jobs == 1:  # in this process; its kernels get the workers' environment all the same
+        with _kernel_env():
+            for job in job_list:
+                yield _grade_one(job)
         return
     pending = list(job_list)
     attempts = {j["root"]: 0 for j in job_list}

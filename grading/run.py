@@ -78,6 +78,7 @@ def run_notebook(path, timeout: int = 60, allow_errors: bool = False, cwd=None, 
         stops[cell_index] = time.perf_counter()
 
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
+                            shutdown_kernel="immediate",  # all outputs are in: no graceful shutdown to wait for
                             resources={"metadata": {"path": str(Path(cwd or path.parent).resolve())}},
                             on_cell_execute=on_start, on_cell_executed=on_done)
     error = None

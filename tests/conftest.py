@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import grading  # noqa: F401  (imported before nbformat: it defers jsonschema's IRI grammar, see grading/lazy_iri.py)
+
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 NOTEBOOKS = REPO / "notebooks"

@@ -56,7 +56,9 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
     for i, m in enumerate(mutants):
         subs[f"mutant{i:03d}"] = S.mutant_submission(release_nb, source_nb, m["cell"], m["source"])
     course = Course.from_repo(repo=REPO, workdir=tmp_path / "work", timeout=30)
-    result = grade_submissions(assignment, subs, tmp_path / "work", course=course)
+    # graded in this test worker's process (pytest-xdist already runs two sections at once on two cores):
+    # no worker pool to spawn per section, no four kernels fighting over two cores
+    result = grade_submissions(assignment, subs, tmp_path / "work", course=course, jobs=1)
     assert not result.failures, f"submissions nbgrader could not grade: {[str(f) for f in result.failures]}"
 
     problems = []

@@ -100,3 +100,19 @@ def test_sqlalchemy_url_keeps_explicit_drivers(tmp_path):
     assert c.gradebook_url == f"sqlite:///{tmp_path / 'w' / 'gradebook.db'}"
     with pytest.raises(ValueError, match="timeout"):
         Course(source=tmp_path, release=tmp_path, workdir=tmp_path, timeout=0)
+
+
+def test_in_process_grading_gives_kernels_one_blas_thread_then_restores_the_environment(monkeypatch):
+    import os
+
+    from grading import autograde as A
+    from grading.run import KERNEL_ENV
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    seen = []
+    monkeypatch.setattr(A, "_grade_one", lambda job: seen.append({k: os.environ.get(k) for k in KERNEL_ENV}) or job)
+    jobs = [{"root": "a"}, {"root": "b"}]
+    assert list(A._run_jobs(jobs, 1)) == jobs
+    assert seen == [KERNEL_ENV, KERNEL_ENV]
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in os.environ
