@@ -1,8 +1,13 @@
 """Real nbgrader autograding of every section that has common-mistake answers (``tests/mutants/<id>.py``).
 
-One batch per assignment, graded in parallel by ``grading.autograde``: the solution, the blank release and one
+One batch per assignment: the solution, the blank release, the solution without its worked examples, and one
 submission per mutant. The solution must score full marks on every graded cell the autograder scores, the blank
 release 0 on every autograded test cell, and each mutant strictly less than full marks on its exercise.
+
+Mutants are graded without the worked examples (``grading.submissions.without_examples``: the imports and the
+data the graded cells read stay, the figures and demonstrations go), as a learner who deleted those cells would
+hand them in; that takes a third off each grading run. The solution graded the same way must still score full
+marks, so a mutant's lost points come from its mistake alone.
 """
 from __future__ import annotations
 
@@ -53,8 +58,10 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
         assert m["exercise"] in exercises, f"mutant {m['name']!r}: no autograded tests for {m['exercise']!r}"
 
     subs = {"solution": S.solution_submission(release_nb, source_nb), "blank": S.blank_submission(release_nb)}
+    subs["solution-lean"] = S.without_examples(subs["solution"], source)
     for i, m in enumerate(mutants):
-        subs[f"mutant{i:03d}"] = S.mutant_submission(release_nb, source_nb, m["cell"], m["source"])
+        subs[f"mutant{i:03d}"] = S.without_examples(S.mutant_submission(release_nb, source_nb, m["cell"], m["source"]),
+                                                    source)
     course = Course.from_repo(repo=REPO, workdir=tmp_path / "work", timeout=30)
     # graded in this test worker's process (pytest-xdist already runs two sections at once on two cores):
     # no worker pool to spawn per section, no four kernels fighting over two cores
@@ -66,6 +73,11 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
     short = {g: sol[g] for g in tests if sol[g][0] != sol[g][1]}
     if short:
         problems.append(f"the solution loses points on {short}")
+    lean = result.scores["solution-lean"]
+    short = {g: lean[g] for g in tests if lean[g][0] != lean[g][1]}
+    if short:
+        problems.append(f"the solution without its worked examples loses points on {short}: a graded cell needs "
+                        "something grading.submissions.without_examples left out")
     blank = result.scores["blank"]
     nonzero = {g: blank[g] for g in tests if blank[g][0] != 0}
     if nonzero:
