@@ -6,7 +6,7 @@ release 0 on every autograded test cell, and each mutant strictly less than full
 
 Mutants are graded without the worked examples (``grading.submissions.without_examples``: the imports and the
 data the graded cells read stay, the figures and demonstrations go), as a learner who deleted those cells would
-hand them in; that takes a third off each grading run. The solution graded the same way must still score full
+hand them in; that halves the time nbgrader takes over each. The solution graded the same way must still score full
 marks, so a mutant's lost points come from its mistake alone.
 """
 from __future__ import annotations
