@@ -209,6 +209,27 @@ def _size(msg: dict) -> int:
     return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values()) + 64
 
 
+def descendants(pid: int) -> set:
+    """Host pids of every living descendant of ``pid`` (processes, not threads), from ``/proc``."""
+    children: dict = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z":  # a zombie is already dead
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 class GuardedExecute(Execute):
     """nbgrader's ``Execute`` for hostile notebooks (see the module docstring)."""
 
@@ -245,6 +266,7 @@ class GuardedExecute(Execute):
         self._stopped = ""
         self._cell_bytes, self._total_bytes, self._truncated = {}, 0, set()
         self._guard_ok = True
+        self._timed_out_unresponsive, self._left_running, self._baseline = False, 0, None
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -280,9 +302,14 @@ class GuardedExecute(Execute):
                     cell.outputs.insert(0, _error("TamperingDetected", TAMPER_MESSAGE.format(what=tampered)))
         if self._timed_out_unresponsive:
             self._stop(f"the previous cell kept running after the {self.timeout} s timeout and an interrupt")
+        elif self._left_running:
+            self._stop(f"the previous cell ran past the {self.timeout} s timeout and left {self._left_running} "
+                       "process(es) running after the interrupt, so the kernel was stopped")
         return cell, resources
 
     _timed_out_unresponsive = False
+    _left_running = 0
+    _baseline = None
 
     def _check_test_cell(self, cell):
         """A test scores only if it really ran to the end: reply ``ok``, no partial credit from a result."""
@@ -305,6 +332,13 @@ class GuardedExecute(Execute):
     def on_cell_execute(self, **kwargs):
         self._last_reply_status = None
         self._last_state = "busy"
+        if self._baseline is None:  # the kernel is up and has run nothing yet: its own processes
+            self._baseline = len(self._kernel_processes())
+
+    def _kernel_processes(self) -> set:
+        """Host pids of every process descended from the kernel's launcher (bwrap, the kernel, what it forked)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return descendants(process.pid) if process is not None else set()
 
     # -- timeouts: a kernel that ignores the interrupt is stopped ---------------------------------------------
     async def _async_handle_timeout(self, timeout, cell=None):
@@ -316,6 +350,12 @@ class GuardedExecute(Execute):
         deadline = loop.time() + self.interrupt_grace
         while loop.time() < deadline:
             if not await self._kernel_busy():
+                # the kernel stopped, but did the cell leave processes behind (a fork bomb's children keep
+                # spinning, and copies of the kernel share its sockets)? Then nothing later can be trusted.
+                extra = len(self._kernel_processes()) - (self._baseline or 0)
+                if self._baseline is not None and extra > 0:
+                    self._left_running = extra
+                    await self._kill_kernel()
                 return reply
             await asyncio.sleep(0.1)
         self._timed_out_unresponsive = True
@@ -354,6 +394,9 @@ class GuardedExecute(Execute):
         return None
 
     def _reason_from(self, exc) -> str:
+        if self._left_running:
+            return (f"the cell before ran past the {self.timeout} s timeout and left {self._left_running} "
+                    "process(es) running after the interrupt, so the kernel was stopped")
         if self._timed_out_unresponsive:
             return (f"the cell before kept running after the {self.timeout} s timeout and an interrupt, so the "
                     "kernel was stopped")

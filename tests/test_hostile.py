@@ -2,7 +2,7 @@
 
 Each attack replaces the answer cell of exercise 1 of the fixture assignment ``tests/hostile/99-hostile`` (some
 also one of the real section ``02-forward-pass``). The whole battery is graded in one parallel batch with tight
-limits (1 GB, 10 CPU seconds, 48 processes, 100 kB of output per cell, 4 s per cell); then, for every attack:
+limits (1 GB, 10 CPU seconds, 48 processes, 100 kB of output per cell, 10 s per cell); then, for every attack:
 
 * the batch did not crash, and the correct submissions still score full marks;
 * the hostile submission scores 0 on exercise 1 (what it attacked), with the reason in its notebook;
@@ -57,6 +57,8 @@ def attacks(paths: dict) -> dict:
         "cpu-spin": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                      "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass\n" + RELU),
         "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n" + RELU,
+        "fork-and-linger": ("import os, signal, time\nif os.fork() == 0:\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                            "    while True:\n        time.sleep(1)\nwhile True:\n    time.sleep(0.1)\n" + RELU),
         "output-flood": "for _ in range(1000):\n    print('x' * 100_000, flush=True)\n" + WRONG_RELU,
         "os-exit": "import os\nos._exit(0)\n" + RELU,
         "segfault": "import ctypes\nctypes.string_at(0)\n" + RELU,
@@ -365,6 +367,7 @@ def test_no_solution_or_hidden_test_text_reaches_the_student(battery, name):
     ("segfault", "SIGSEGV"),
     ("cpu-spin", "kept running after the|CPU-time limit"),
     ("fork-bomb", "the kernel"),
+    ("fork-and-linger", "left 1 process"),  # the interrupt stops the cell, but a forked child lives on
 ])
 def test_dead_kernel_scores_zero_and_says_why(battery, name, reason):
     nb = _autograded(battery, name)

@@ -172,3 +172,24 @@ def test_without_examples_scopes_changes_and_keeps_the_unparsable():
     magic = _nb(("demo", "import numpy as np\nunused = 1"), ("demo", "%matplotlib inline"), ("demo", "print(2)"),
                 ("test", "assert np.pi > 3"))
     assert _lean_sources(magic) == ["import numpy as np\nunused = 1", "%matplotlib inline", "assert np.pi > 3"]
+
+
+def test_descendants_sees_a_process_tree_and_not_the_dead():
+    import os
+    import subprocess
+    import time
+
+    from grading.sandbox import descendants
+
+    proc = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"], start_new_session=True)
+    try:
+        deadline = time.time() + 10
+        while len(descendants(proc.pid)) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        kids = descendants(proc.pid)
+        assert len(kids) == 2 and proc.pid not in kids
+        assert kids <= descendants(os.getpid())           # grandchildren of this process too
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+    assert descendants(proc.pid) == set()
