@@ -352,7 +352,13 @@ class GuardedExecute(Execute):
             if not await self._kernel_busy():
                 # the kernel stopped, but did the cell leave processes behind (a fork bomb's children keep
                 # spinning, and copies of the kernel share its sockets)? Then nothing later can be trusted.
-                extra = len(self._kernel_processes()) - (self._baseline or 0)
+                # Children that are exiting on the same interrupt get a second to do so.
+                extra = 0
+                for _ in range(10):
+                    extra = len(self._kernel_processes()) - (self._baseline or 0)
+                    if self._baseline is None or extra <= 0:
+                        break
+                    await asyncio.sleep(0.1)
                 if self._baseline is not None and extra > 0:
                     self._left_running = extra
                     await self._kill_kernel()
