@@ -146,6 +146,7 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     point ``root`` and ``db_url`` at a private copy).
     """
     from .feedback_filter import HideHiddenTestOutput  # noqa: local import keeps `grading.config` light
+    from .kernels import UnixSocketKernelManager
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
@@ -164,6 +165,7 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     # every output is in by the time the last cell is done: stop the kernel at once instead of asking it to shut
     # down (0.4 to 0.5 s per notebook; ipykernel 7.4 can also deadlock on a graceful shutdown, see sandbox.py)
     c.Execute.shutdown_kernel = "immediate"
+    c.Execute.kernel_manager_class = UnixSocketKernelManager  # no TCP port races between kernels (kernels.py)
     c.OverwriteCells.add_missing_cells = True
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     # feedback: grades, then the guard against hidden-test leaks, then nbgrader's own hidden-test removal

@@ -65,6 +65,8 @@ def run_notebook(path, timeout: int = 60, allow_errors: bool = False, cwd=None, 
         Execute this notebook instead of reading ``path``.
     """
     from nbclient import NotebookClient
+
+    from .kernels import UnixSocketKernelManager
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
@@ -79,6 +81,7 @@ def run_notebook(path, timeout: int = 60, allow_errors: bool = False, cwd=None, 
 
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
                             shutdown_kernel="immediate",  # all outputs are in: no graceful shutdown to wait for
+                            kernel_manager_class=UnixSocketKernelManager,  # Unix sockets: no TCP port races
                             resources={"metadata": {"path": str(Path(cwd or path.parent).resolve())}},
                             on_cell_execute=on_start, on_cell_executed=on_done)
     error = None

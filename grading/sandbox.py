@@ -38,16 +38,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import uuid
 from dataclasses import asdict, dataclass
 
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from nbformat.notebooknode import NotebookNode
 from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import Execute
+
+from .kernels import UnixSocketKernelManager
 
 __all__ = ["Limits", "SandboxKernelManager", "GuardedExecute", "configure", "available", "death_reason",
            "TAMPER_MESSAGE", "DID_NOT_RUN", "is_test_cell", "sandbox_overrides", "zero_delegating_exercises",
@@ -115,7 +114,7 @@ def available() -> tuple[bool, str]:
 
 
 # ------------------------------------------------------------------------------------------------ the kernel
-class SandboxKernelManager(AsyncKernelManager):
+class SandboxKernelManager(UnixSocketKernelManager):
     """An ``AsyncKernelManager`` whose kernels run in the grading sandbox (see the module docstring)."""
 
     memory_mb = Integer(Limits.memory_mb, help="RLIMIT_AS per process and cgroup memory, MB").tag(config=True)
@@ -137,14 +136,7 @@ class SandboxKernelManager(AsyncKernelManager):
             except Exception:  # noqa: BLE001 - no matplotlib: nothing to cache
                 pass
             SandboxKernelManager._font_cache_ready = True
-        kwargs.setdefault("transport", "ipc")
-        super().__init__(**kwargs)
-        if self.transport != "ipc":
-            raise ValueError("SandboxKernelManager needs transport='ipc': the sandboxed kernel has no network")
-        # an absolute, private prefix for the unix sockets (the default, "kernel-ipc", is relative to the cwd)
-        folder = os.path.join(tempfile.gettempdir(), "nncourse-ipc")
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        self.ip = os.path.join(folder, uuid.uuid4().hex[:16])
+        super().__init__(**kwargs)  # Unix sockets: the sandboxed kernel has no network
 
     def launcher_argv(self) -> list:
         # -I: the launcher runs as root in the student's folder; nothing there may shadow a module it imports

@@ -193,3 +193,20 @@ def test_descendants_sees_a_process_tree_and_not_the_dead():
         os.killpg(proc.pid, 9)
         proc.wait()
     assert descendants(proc.pid) == set()
+
+
+def test_kernels_use_private_unix_sockets(tmp_path):
+    import os
+    import stat
+
+    from grading.config import nbgrader_config
+    from grading.kernels import UnixSocketKernelManager
+
+    a, b = UnixSocketKernelManager(), UnixSocketKernelManager()
+    assert a.transport == b.transport == "ipc"
+    assert os.path.isabs(a.ip) and a.ip != b.ip                       # one prefix per kernel: no collisions
+    assert stat.S_IMODE(os.stat(os.path.dirname(a.ip)).st_mode) == 0o700
+    with pytest.raises(ValueError, match="transport='ipc'"):
+        UnixSocketKernelManager(transport="tcp")
+    course = Course(source=tmp_path, release=tmp_path, workdir=tmp_path)
+    assert nbgrader_config(course).Execute.kernel_manager_class is UnixSocketKernelManager
