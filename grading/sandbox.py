@@ -143,6 +143,7 @@ class SandboxKernelManager(UnixSocketKernelManager):
         return [self.python, "-I", "-m", "grading.sandbox_launch", "--memory-mb", str(self.memory_mb),
                 "--cpu-seconds", str(self.cpu_seconds), "--nproc", str(self.nproc), "--file-mb", str(self.file_mb),
                 "--tmp-mb", str(self.tmp_mb), "--wall-seconds", str(self.wall_seconds),
+                "--parent-pid", str(os.getpid()),  # this process starts the launcher (jupyter_client's Popen)
                 "-f", "{connection_file}"]
 
     @property

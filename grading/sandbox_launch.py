@@ -66,6 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--guard", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_guard.py"),
                    help="Python file the kernel runs at start (snapshot for the grading guard)")
     p.add_argument("--no-cgroup", action="store_true", help="do not try cgroups (rlimits only)")
+    p.add_argument("--parent-pid", type=int, default=None,
+                   help="the grader's pid: the sandbox is killed once this launcher is no longer its child "
+                        "(default: the parent at start, which misses a grader that died while the launcher started)")
     args, extra = p.parse_known_args(argv)
     args.kernel_args = [x for x in extra if x.startswith("--") and "=" in x]  # ipykernel options only
     return args
@@ -452,11 +455,11 @@ def main(argv=None) -> int:
         def terminate(signum, frame):
             proc.kill()
 
-        parent = os.getppid()
+        parent = args.parent_pid or os.getppid()
 
         def watch_parent():  # the grader died without shutting the kernel down: do not outlive it
             while proc.poll() is None:
-                if os.getppid() != parent:
+                if os.getppid() != parent:  # reparented (to init or a subreaper): the grader is gone
                     proc.kill()
                     return
                 time.sleep(0.5)

@@ -669,3 +669,25 @@ def test_output_cap_keeps_the_beginning_and_says_so():
     third = []
     ex.output(third, stream("z" * 900), None, 2)  # the notebook's 2500 bytes run out first
     assert "".join(o.text for o in third).count("z") == 600
+
+
+def test_launcher_does_not_outlive_a_grader_that_died_while_it_started(tmp_path):
+    """The grader can die between starting the launcher and the launcher's first look at its parent (the resume
+    test kills it mid-batch): the launcher is told the grader's pid, so it still notices, and kills the kernel."""
+    import subprocess
+    import sys
+
+    from jupyter_client.connect import write_connection_file
+
+    from grading.kernels import socket_prefix
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                          # a pid that no longer runs
+    conn, _ = write_connection_file(str(tmp_path / "kernel.json"), transport="ipc", ip=socket_prefix())
+    start = time.monotonic()
+    launcher = subprocess.run([sys.executable, "-I", "-m", "grading.sandbox_launch", "--wall-seconds", "60",
+                               "--parent-pid", str(gone.pid), "-f", conn], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    took = time.monotonic() - start
+    assert launcher.returncode == 128 + 9, f"exit {launcher.returncode}: {launcher.stderr[-2000:]}"  # killed it
+    assert took < 45, f"the launcher ran {took:.0f} s after its grader was gone (its wall limit: 60 s)"
