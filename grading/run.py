@@ -65,9 +65,9 @@ def run_notebook(path, timeout: int = 60, allow_errors: bool = False, cwd=None, 
         Execute this notebook instead of reading ``path``.
     """
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     from .kernels import UnixSocketKernelManager
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4) if nb is None else nb

@@ -47,6 +47,7 @@ from traitlets import Integer, Unicode
 from nbgrader.preprocessors import Execute
 
 from .kernels import UnixSocketKernelManager
+from .sandbox_launch import descendants
 
 __all__ = ["Limits", "SandboxKernelManager", "GuardedExecute", "configure", "available", "death_reason",
            "TAMPER_MESSAGE", "DID_NOT_RUN", "is_test_cell", "sandbox_overrides", "zero_delegating_exercises",
@@ -202,27 +203,6 @@ def _size(msg: dict) -> int:
     return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values()) + 64
 
 
-def descendants(pid: int) -> set:
-    """Host pids of every living descendant of ``pid`` (processes, not threads), from ``/proc``."""
-    children: dict = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] != "Z":  # a zombie is already dead
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 class GuardedExecute(Execute):
     """nbgrader's ``Execute`` for hostile notebooks (see the module docstring)."""
 
@@ -293,12 +273,19 @@ class GuardedExecute(Execute):
                 tampered = run_sync(self._guard_after)()
                 if isinstance(tampered, str) and tampered:
                     cell.outputs.insert(0, _error("TamperingDetected", TAMPER_MESSAGE.format(what=tampered)))
-        if self._timed_out_unresponsive:
-            self._stop(f"the previous cell kept running after the {self.timeout} s timeout and an interrupt")
-        elif self._left_running:
-            self._stop(f"the previous cell ran past the {self.timeout} s timeout and left {self._left_running} "
-                       "process(es) running after the interrupt, so the kernel was stopped")
+        if self._timeout_reason():
+            self._stop(self._timeout_reason())
         return cell, resources
+
+    def _timeout_reason(self) -> str:
+        """Why a timed-out cell stopped the kernel, or ``""`` if it did not."""
+        if self._left_running:
+            return (f"the cell before ran past the {self.timeout} s timeout and left {self._left_running} "
+                    "process(es) running after the interrupt, so the kernel was stopped")
+        if self._timed_out_unresponsive:
+            return (f"the cell before kept running after the {self.timeout} s timeout and an interrupt, so the "
+                    "kernel was stopped")
+        return ""
 
     _timed_out_unresponsive = False
     _left_running = 0
@@ -393,13 +380,7 @@ class GuardedExecute(Execute):
         return None
 
     def _reason_from(self, exc) -> str:
-        if self._left_running:
-            return (f"the cell before ran past the {self.timeout} s timeout and left {self._left_running} "
-                    "process(es) running after the interrupt, so the kernel was stopped")
-        if self._timed_out_unresponsive:
-            return (f"the cell before kept running after the {self.timeout} s timeout and an interrupt, so the "
-                    "kernel was stopped")
-        return death_reason(self._returncode(), self._limits())
+        return self._timeout_reason() or death_reason(self._returncode(), self._limits())
 
     def _limits(self):
         km = self.km

@@ -298,11 +298,37 @@ def _limits(args):
 
 
 def _children(pid: int) -> list:
+    """Direct children of ``pid``, whichever of its threads started them."""
+    out = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(x) for x in fh.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def descendants(pid: int) -> set:
+    """Host pids of every living (not zombie) descendant of ``pid``: processes, not threads."""
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child in found:
+                continue
+            try:
+                with open(f"/proc/{child}/stat") as fh:
+                    state = fh.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != "Z":
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def _uid_processes(uid: int) -> list:
@@ -323,16 +349,23 @@ def _uid_processes(uid: int) -> list:
 
 def _cleanup(uid: int, links: list, cgroup, private: str, wait: float = 10.0) -> None:
     """Kill whatever still runs as the sandbox's uid, remove its cgroups, socket links and private folder."""
+    # until the uid has been empty for a second: a sandbox killed while bwrap was still setting up can start its
+    # kernel as the uid just after a first sweep found nothing
     deadline = time.monotonic() + wait
+    quiet_since = None
     while time.monotonic() < deadline:
         pids = _uid_processes(uid)
-        if not pids:
+        if pids:
+            quiet_since = None
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 1.0:
             break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
         time.sleep(0.05)
     for link in links:
         try:

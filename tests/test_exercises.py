@@ -23,6 +23,7 @@ from grading.autograde import grade_submissions
 from grading.config import Course
 from grading.feedback import feedback
 from grading.feedback_filter import hidden_lines
+from grading.run import error_outputs
 
 
 def _autograded_test_ids(nb) -> set[str]:
@@ -91,8 +92,7 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
     # the blank release, as the learner runs it top to bottom: outside the tests, the only error is the stubs'
     # NotImplementedError (this replaces a separate run of notebooks/<id>.ipynb)
     graded_blank = nbformat.read(course.autograded / "blank" / assignment / f"{assignment}.ipynb", as_version=4)
-    errors = [(i, o.get("ename"), o.get("evalue")) for i, c in enumerate(graded_blank.cells) if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = error_outputs(graded_blank)
     assert errors, f"{assignment}: the blank release raised nothing; its answer cells should raise NotImplementedError"
     others = [(i, e, v) for i, e, v in errors if e != "NotImplementedError"
               and not graded_blank.cells[i].metadata.get("nbgrader", {}).get("grade")]

@@ -179,7 +179,7 @@ def test_descendants_sees_a_process_tree_and_not_the_dead():
     import subprocess
     import time
 
-    from grading.sandbox import descendants
+    from grading.sandbox_launch import descendants
 
     proc = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"], start_new_session=True)
     try:
