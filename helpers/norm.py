@@ -20,7 +20,7 @@ from ._validate import (as_float_array, check_dim, check_positive, check_positiv
                         check_rng)
 
 __all__ = ["BatchNormState", "BatchNormCache", "batchnorm_init", "batchnorm_forward", "batchnorm_backward",
-           "layer_norm", "layer_norm_backward", "dropout", "weight_decay_penalty", "weight_decay_grad",
+           "batchnorm_train_backward", "layer_norm", "layer_norm_backward", "dropout", "weight_decay_penalty", "weight_decay_grad",
            "decoupled_weight_decay", "EarlyStopping", "early_stopping"]
 
 
@@ -153,6 +153,69 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     if not cache.train:
         return dxhat * inv_std, dgamma, dbeta
     B = dout.shape[0]
+    dX = inv_std / B * (B * dxhat - dxhat.sum(axis=0) - x_hat * (dxhat * x_hat).sum(axis=0))
+    return dX, dgamma, dbeta
+
+
+def batchnorm_train_backward(dY, X, gamma, eps=1e-5):
+    r"""Gradients of a training-mode BatchNorm, recomputing the batch statistics from ``X``.
+
+    The forward pass is :math:`Y = \gamma \odot (X - \mu)/\sqrt{\sigma^2 + \epsilon} + \beta` with the
+    batch's own mean :math:`\mu = \frac1B\sum_i x_i` and biased variance
+    :math:`\sigma^2 = \frac1B\sum_i (x_i - \mu)^2`, feature by feature (over axis 0). Both statistics
+    depend on every row of ``X``, so with :math:`\delta = \gamma \odot \partial L/\partial Y` and
+    :math:`s = \sqrt{\sigma^2 + \epsilon}`:
+
+    .. math::
+        \frac{\partial L}{\partial x_i} = \frac{1}{B s}\Big(B\,\delta_i - \sum_j \delta_j
+        - \hat x_i \sum_j \delta_j \hat x_j\Big),\quad
+        \frac{\partial L}{\partial \gamma} = \sum_i \frac{\partial L}{\partial y_i} \odot \hat x_i,\quad
+        \frac{\partial L}{\partial \beta} = \sum_i \frac{\partial L}{\partial y_i}.
+
+    The first term is the path through :math:`\hat x` with the statistics held fixed, the second the
+    path through the mean, the third the path through the variance. ``beta`` is not needed: the
+    gradients do not depend on it. The same result as :func:`batchnorm_backward` with a training-mode
+    cache, without a cache.
+
+    Parameters
+    ----------
+    dY : ndarray of shape (B, d)
+        Upstream gradient :math:`\partial L/\partial Y`.
+    X : ndarray of shape (B, d)
+        The forward pass's input, B >= 1.
+    gamma : ndarray of shape (d,)
+    eps : float > 0
+
+    Returns
+    -------
+    dX : ndarray of shape (B, d)
+        Each column sums to zero (shifting a column of ``X`` does not change ``Y``).
+    dgamma, dbeta : ndarray of shape (d,)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D or has no rows, ``dY`` has another shape, ``gamma`` is not ``(d,)`` or
+        ``eps`` is not positive.
+    """
+    fn = "batchnorm_train_backward"
+    X = as_float_array(X, "X", fn, ndim=2)
+    dY = as_float_array(dY, "dY", fn, ndim=2)
+    if dY.shape != X.shape:
+        raise ValueError(f"{fn}: dY has shape {dY.shape} but X has shape {X.shape}; they must match")
+    if X.shape[0] == 0:
+        raise ValueError(f"{fn}: X has shape {X.shape}; training mode needs at least one example")
+    B, d = X.shape
+    gamma = as_float_array(gamma, "gamma", fn, ndim=1)
+    check_dim(gamma, 0, d, "gamma", fn, f"(d,) = ({d},) to match X of shape {X.shape}")
+    eps = check_positive(eps, "eps", fn)
+    mu = X.mean(axis=0)
+    xc = X - mu
+    inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=0) + eps)
+    x_hat = xc * inv_std
+    dgamma = (dY * x_hat).sum(axis=0)
+    dbeta = dY.sum(axis=0)
+    dxhat = dY * gamma
     dX = inv_std / B * (B * dxhat - dxhat.sum(axis=0) - x_hat * (dxhat * x_hat).sum(axis=0))
     return dX, dgamma, dbeta
 

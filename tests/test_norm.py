@@ -53,6 +53,61 @@ def test_batchnorm_backward_matches_finite_differences(B, d, seed, train):
 
 
 @SETTINGS
+@given(B=st.integers(4, 8), d=st.integers(1, 5), seed=st.integers(0, 2**31 - 1),
+       eps=st.sampled_from([1e-5, 1e-3, 0.5]))
+def test_batchnorm_train_backward_matches_finite_differences(B, d, seed, eps):
+    # the section-8 exercise's reference: the statistics are recomputed from X, so the finite differences
+    # move the mean and the variance with X (B >= 4 and |gamma| >= 0.5 for the reason given above)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (B, d)) * rng.uniform(0.5, 2, d) + rng.normal(0, 1, d)
+    gamma, beta = rng.uniform(0.5, 2, d) * rng.choice([-1, 1], d), rng.normal(0, 1, d)
+    R = rng.normal(size=(B, d))
+    dX, dg, db = norm.batchnorm_train_backward(R, X, gamma, eps=eps)
+
+    def loss():
+        mu, var = X.mean(axis=0), X.var(axis=0)
+        return float(np.sum(R * (gamma * (X - mu) / np.sqrt(var + eps) + beta)))
+
+    _assert_gradients_match(loss, {"X": X, "gamma": gamma, "beta": beta}, {"X": dX, "gamma": dg, "beta": db})
+    np.testing.assert_allclose(dX.sum(axis=0), 0.0, atol=1e-12 * (1 + np.abs(dX).sum()))
+
+
+def test_batchnorm_train_backward_agrees_with_the_cached_backward():
+    rng = np.random.default_rng(7)
+    X, dY = rng.normal(2, 3, (16, 5)), rng.normal(size=(16, 5))
+    gamma, beta = rng.normal(size=5), rng.normal(size=5)
+    _, cache, _ = norm.batchnorm_forward(X, gamma, beta, norm.batchnorm_init(5), True, eps=1e-3)
+    for a, b in zip(norm.batchnorm_train_backward(dY, X, gamma, eps=1e-3), norm.batchnorm_backward(dY, cache)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_batchnorm_train_backward_batch_of_one_and_inputs_unchanged():
+    # B = 1: the output is beta whatever X, so dX = 0 exactly; dgamma = 0 (x_hat = 0), dbeta = dY
+    X, dY, gamma = np.array([[5.0, -7.0]]), np.array([[0.3, 2.0]]), np.array([1.5, -2.0])
+    copies = X.copy(), dY.copy(), gamma.copy()
+    dX, dg, db = norm.batchnorm_train_backward(dY, X, gamma)
+    np.testing.assert_array_equal(dX, 0.0)
+    np.testing.assert_array_equal(dg, 0.0)
+    np.testing.assert_array_equal(db, dY[0])
+    for a, b in zip((X, dY, gamma), copies):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batchnorm_train_backward_bad_inputs_name_the_argument():
+    ok = np.ones((4, 3))
+    with pytest.raises(ValueError, match="dY"):
+        norm.batchnorm_train_backward(np.ones((4, 2)), ok, np.ones(3))
+    with pytest.raises(ValueError, match="X"):
+        norm.batchnorm_train_backward(np.ones(3), np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="gamma"):
+        norm.batchnorm_train_backward(ok, ok, np.ones(4))
+    with pytest.raises(ValueError, match="eps"):
+        norm.batchnorm_train_backward(ok, ok, np.ones(3), eps=0.0)
+    with pytest.raises(ValueError, match="at least one example"):
+        norm.batchnorm_train_backward(np.ones((0, 3)), np.ones((0, 3)), np.ones(3))
+
+
+@SETTINGS
 @given(lead=st.sampled_from([(), (1,), (4,), (2, 3)]), d=st.integers(4, 8), seed=st.integers(0, 2**31 - 1))
 def test_layer_norm_backward_matches_finite_differences(lead, d, seed):
     rng = np.random.default_rng(seed)
