@@ -33,11 +33,12 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-from grading import submissions as S  # noqa: E402
-from grading.autograde import default_jobs, read_scores  # noqa: E402
+from support import submissions as S  # noqa: E402  (tests/support: test and benchmark support)
+from grading.cycle.autograde import default_jobs, read_scores  # noqa: E402
 from grading.config import Course, write_nbgrader_config  # noqa: E402
-from grading.release import release  # noqa: E402
+from grading.cycle.release import release  # noqa: E402
 
 
 def build(course: Course, assignment: str, n: int) -> dict:
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
 
 def _zeroed_for_delegation(course: Course, student: str, assignment: str, grade_id: str) -> bool:
     """Did the guard mark this test cell of the autograded notebook as delegating to the reference?"""
-    from grading.sandbox import DELEGATION_MARK
+    from grading.sandbox.manager import DELEGATION_MARK
 
     path = course.autograded / student / assignment / f"{assignment}.ipynb"
     if not path.is_file():

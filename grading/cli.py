@@ -31,7 +31,7 @@ def _say(msg: str) -> None:
 
 def cmd_release(args) -> int:
     from .config import write_nbgrader_config
-    from .release import release
+    from .cycle.release import release
 
     course = _course(args)
     paths = release(course, args.assignments)
@@ -44,7 +44,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    from .collect import collect
+    from .cycle.collect import collect
 
     course = _course(args)
     res = collect(course, Path(args.path), assignments=args.assignment or None, students=args.students)
@@ -57,11 +57,11 @@ def cmd_collect(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    from .autograde import autograde
+    from .cycle.autograde import autograde
 
     course = _course(args)
     if args.sandbox != "off":
-        from .sandbox import Limits, available
+        from .sandbox.manager import Limits, available
 
         ok, why = available()
         if ok:
@@ -84,7 +84,7 @@ def cmd_autograde(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from .feedback import feedback
+    from .cycle.feedback import feedback
 
     course = _course(args)
     res = feedback(course, args.assignments or None, students=args.student or None)
@@ -96,7 +96,7 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import report
+    from .cycle.report import report
 
     course = _course(args)
     out = report(course, out_dir=Path(args.out) if args.out else None, pass_fraction=args.pass_fraction)
@@ -106,7 +106,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .run import run_notebooks
+    from .cycle.run import run_notebooks
 
     course = Course.from_repo(repo=args.repo, workdir=args.workdir)
     paths = [Path(p) for p in args.notebooks] or sorted(course.source.glob("*/*.ipynb"))

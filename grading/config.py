@@ -145,7 +145,7 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     ``overrides`` are ``"Section.trait": value`` pairs applied last (used by the parallel workers to
     point ``root`` and ``db_url`` at a private copy).
     """
-    from .feedback_filter import HideHiddenTestOutput  # noqa: local import keeps `grading.config` light
+    from .cycle.hidden_output import HideHiddenTestOutput  # noqa: local import keeps `grading.config` light
     from .kernels import UnixSocketKernelManager
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -172,7 +172,7 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     c.ExecutePreprocessor.kernel_name = "python3"
     if course.sandbox is not None:
-        from .sandbox import configure  # noqa: local import keeps `grading.config` light
+        from .sandbox.manager import configure  # noqa: local import keeps `grading.config` light
 
         configure(c, course.sandbox)
     for key, value in overrides.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import grading  # noqa: F401  (imported before nbformat: it defers jsonschema's IRI grammar, see grading/lazy_iri.py)
+import grading  # noqa: F401  (imported before nbformat: it defers jsonschema's IRI grammar, see grading/compat.py)
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -57,7 +57,7 @@ def load_mutants(assignment: str) -> list[dict]:
 def fixture_course(tmp_path_factory):
     """The fixture assignment, released into a temporary course (source, release and workdir all temporary)."""
     from grading.config import Course
-    from grading.release import release
+    from grading.cycle.release import release
 
     root = tmp_path_factory.mktemp("fixture-course")
     shutil.copytree(FIXTURE_SOLUTIONS, root / "solutions")

@@ -166,6 +166,65 @@ def test_mlp_loss_and_grads_matches_finite_differences(seed, B, C, lam):
             assert np.max(np.abs(num - grad)) / max(1e-8, float(np.max(np.abs(num)))) < TOL
 
 
+# ---------------------------------------------------------------- two_layer_loss_and_grads (section exercise s04)
+
+def _relu_away_from_kink(rng, X, W1, b1):
+    """Shift b1 so that no hidden pre-activation lies within 0.05 of ReLU's kink (finite differences with
+    eps = 1e-5 then never cross it)."""
+    Z1 = X @ W1.T + b1
+    near = np.abs(Z1) < 0.05
+    while near.any():
+        b1 = b1 + 0.1 * near.any(axis=0)
+        Z1 = X @ W1.T + b1
+        near = np.abs(Z1) < 0.05
+    return b1
+
+
+@SETTINGS
+@given(seed=seeds, B=dims, d_in=dims, d_1=dims, C=st.integers(2, 4))
+def test_two_layer_loss_and_grads_matches_finite_differences(seed, B, d_in, d_1, C):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(B, d_in))
+    W1, W2 = rng.normal(size=(d_1, d_in)), rng.normal(size=(C, d_1))
+    b1 = _relu_away_from_kink(rng, X, W1, rng.normal(size=d_1))
+    b2 = rng.normal(size=C)
+    y = rng.integers(0, C, B)
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    loss, grads = BP.two_layer_loss_and_grads(X, y, **params)
+    assert isinstance(loss, float)
+    assert loss == pytest.approx(L.softmax_cross_entropy(F.two_layer_forward(X, W1, b1, W2, b2), y), rel=1e-12)
+    assert set(grads) == set(params)
+    f = lambda _t: BP.two_layer_loss_and_grads(X, y, **params)[0]  # noqa: E731
+    for name, theta in params.items():
+        assert grads[name].shape == theta.shape, name
+        num = G.numerical_gradient(f, theta, eps=1e-5)
+        # entries of order 1/B; per-entry relative error with the 1e-8 floor of G.relative_error
+        assert G.relative_error(grads[name], num) < TOL, name
+
+
+def test_two_layer_loss_and_grads_agrees_with_mlp_loss_and_grads():
+    rng = np.random.default_rng(11)
+    layers = _mlp(rng, [4, 6, 3])
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, 7)
+    loss, grads = BP.mlp_loss_and_grads(X, y, layers, "relu")
+    loss2, g2 = BP.two_layer_loss_and_grads(X, y, layers[0].W, layers[0].b, layers[1].W, layers[1].b)
+    assert loss2 == pytest.approx(loss, rel=1e-14)
+    for name, ref in (("W1", grads[0].W), ("b1", grads[0].b), ("W2", grads[1].W), ("b2", grads[1].b)):
+        np.testing.assert_allclose(g2[name], ref, rtol=1e-12, atol=1e-15)
+
+
+def test_two_layer_loss_and_grads_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    X, W1, b1, W2, b2 = (rng.normal(size=s) for s in ((3, 4), (5, 4), (5,), (2, 5), (2,)))
+    y = np.array([0, 1, 1])
+    with pytest.raises(ValueError, match=r"W1 has shape \(5, 3\)"):
+        BP.two_layer_loss_and_grads(X, y, W1[:, :3], b1, W2, b2)
+    with pytest.raises(ValueError, match=r"y has shape \(2,\)"):
+        BP.two_layer_loss_and_grads(X, y[:2], W1, b1, W2, b2)
+    with pytest.raises(ValueError, match=r"labels in \[0, 2\]"):
+        BP.two_layer_loss_and_grads(X, np.array([0, 2, 1]), W1, b1, W2, b2)
+
+
 def test_mlp_backward_rejects_mismatched_cache():
     rng = np.random.default_rng(0)
     layers = _mlp(rng, [2, 3, 2])

@@ -4,7 +4,7 @@ One batch per assignment: the solution, the blank release, the solution without 
 submission per mutant. The solution must score full marks on every graded cell the autograder scores, the blank
 release 0 on every autograded test cell, and each mutant strictly less than full marks on its exercise.
 
-Mutants are graded without the worked examples (``grading.submissions.without_examples``: the imports and the
+Mutants are graded without the worked examples (``support.submissions.without_examples``: the imports and the
 data the graded cells read stay, the figures and demonstrations go), as a learner who deleted those cells would
 hand them in; that halves the time nbgrader takes over each. The solution graded the same way must still score full
 marks, so a mutant's lost points come from its mistake alone.
@@ -18,12 +18,12 @@ import pytest
 
 from conftest import NOTEBOOKS, REPO, SOLUTIONS, load_mutants, mutant_ids
 
-from grading import submissions as S
-from grading.autograde import grade_submissions
+from support import submissions as S
+from grading.cycle.autograde import grade_submissions
 from grading.config import Course
-from grading.feedback import feedback
-from grading.feedback_filter import hidden_lines
-from grading.run import error_outputs
+from grading.cycle.feedback import feedback
+from grading.cycle.hidden_output import hidden_lines
+from grading.cycle.run import error_outputs
 
 
 def _autograded_test_ids(nb) -> set[str]:
@@ -78,7 +78,7 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
     short = {g: lean[g] for g in tests if lean[g][0] != lean[g][1]}
     if short:
         problems.append(f"the solution without its worked examples loses points on {short}: a graded cell needs "
-                        "something grading.submissions.without_examples left out")
+                        "something support.submissions.without_examples left out")
     blank = result.scores["blank"]
     nonzero = {g: blank[g] for g in tests if blank[g][0] != 0}
     if nonzero:

@@ -30,8 +30,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import submissions as S
-from grading.sandbox import DID_NOT_RUN, Limits, available, death_reason, is_test_cell, zero_delegating_exercises
+from support import submissions as S
+from grading.sandbox.manager import DID_NOT_RUN, Limits, available, death_reason, is_test_cell, zero_delegating_exercises
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = REPO / "tests" / "hostile"
@@ -122,7 +122,7 @@ def _grade_group(job: dict) -> dict:
 
     from grading.config import Course
     from grading.nbg import api
-    from grading.sandbox import Limits, sandbox_overrides
+    from grading.sandbox.manager import Limits, sandbox_overrides
 
     course = Course(source=job["source"], release=job["release"], workdir=job["workdir"], timeout=job["timeout"])
     nbapi = api(course, **sandbox_overrides(Limits(**job["limits"])))
@@ -381,7 +381,7 @@ def test_dead_kernel_scores_zero_and_says_why(battery, name, reason):
     text = _outputs_text(nb)
     assert re.search(reason, text), text[:1000]
     assert DID_NOT_RUN.split("{")[0] in text
-    from grading.sandbox import stop_reasons
+    from grading.sandbox.manager import stop_reasons
 
     folder = _worker_dir(battery, name, FIX) / "autograded" / name / FIX
     assert re.search(reason, stop_reasons(folder)[FIX])
@@ -501,7 +501,7 @@ def test_death_reasons_name_the_cause():
 
 def _sandbox_processes() -> list:
     """Processes still running as a sandbox uid."""
-    from grading.sandbox_launch import UID_BASE, UID_COUNT
+    from grading.sandbox.launch import UID_BASE, UID_COUNT
 
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -633,7 +633,7 @@ def test_autograde_killed_mid_batch_then_rerun_matches_an_uninterrupted_run(tmp_
     ok = subprocess.run(_autograde_cmd(repo, straight), env=env, capture_output=True, text=True, timeout=600)
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
-    from grading.autograde import read_scores
+    from grading.cycle.autograde import read_scores
     from grading.config import Course
 
     got = read_scores(Course.from_repo(repo=repo, workdir=interrupted), FIX)
@@ -650,7 +650,7 @@ def test_autograde_killed_mid_batch_then_rerun_matches_an_uninterrupted_run(tmp_
 
 def test_output_cap_keeps_the_beginning_and_says_so():
     """GuardedExecute.output: a cell's stream output stops at the cap, with one note; other cells still print."""
-    from grading.sandbox import GuardedExecute
+    from grading.sandbox.manager import GuardedExecute
 
     ex = GuardedExecute(max_cell_output_bytes=1000, max_output_bytes=2500)
     ex._cell_bytes, ex._total_bytes, ex._truncated = {}, 0, set()
@@ -690,7 +690,7 @@ def test_launcher_does_not_outlive_a_grader_that_died_while_it_started(tmp_path)
     gone.wait()                                          # a pid that no longer runs
     conn, _ = write_connection_file(str(tmp_path / "kernel.json"), transport="ipc", ip=socket_prefix())
     start = time.monotonic()
-    launcher = subprocess.run([sys.executable, "-I", "-m", "grading.sandbox_launch", "--wall-seconds", "60",
+    launcher = subprocess.run([sys.executable, "-I", "-m", "grading.sandbox.launch", "--wall-seconds", "60",
                                "--parent-pid", str(gone.pid), "-f", conn], cwd=tmp_path, capture_output=True,
                               text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
     took = time.monotonic() - start

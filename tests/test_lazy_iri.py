@@ -1,4 +1,4 @@
-"""``grading.lazy_iri``: importing the pipeline does not build jsonschema's IRI grammar, and IRI checks still
+"""``grading.compat``: importing the pipeline does not build jsonschema's IRI grammar, and IRI checks still
 give the real package's answers. Each case runs in a fresh interpreter, since the point is what gets imported."""
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_other_names_and_submodules_still_resolve():
 
 def test_does_nothing_when_jsonschema_is_already_imported():
     got = _run("import json, sys, jsonschema\n"
-               "from grading.lazy_iri import defer_iri_grammar\n"
+               "from grading.compat import defer_iri_grammar\n"
                "print(json.dumps({'installed': defer_iri_grammar(),"
                " 'kind': type(sys.modules['rfc3987_syntax']).__name__}))")
     assert got == {"installed": False, "kind": "module"}

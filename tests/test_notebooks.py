@@ -7,7 +7,7 @@ import pytest
 
 from conftest import NOTEBOOKS, SOLUTION_IDS, SOLUTIONS, mutant_ids
 
-from grading.run import error_outputs, run_notebook
+from grading.cycle.run import error_outputs, run_notebook
 
 
 def _meta(cell):

@@ -20,14 +20,14 @@ import pytest
 
 from conftest import FIXTURE_ID
 
-from grading import submissions as S
-from grading.autograde import autograde, grade_submissions, read_scores
+from support import submissions as S
+from grading.cycle.autograde import autograde, grade_submissions, read_scores
 from grading.cli import main
 from grading.config import Course, nbgrader_config, write_nbgrader_config
-from grading.feedback import feedback
-from grading.feedback_filter import hidden_lines
-from grading.release import drift, release
-from grading.report import report
+from grading.cycle.feedback import feedback
+from grading.cycle.hidden_output import hidden_lines
+from grading.cycle.release import drift, release
+from grading.cycle.report import report
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +84,7 @@ def batch(tmp_path_factory):
     import fcntl
     import json
 
-    from grading.autograde import BatchResult, Failure
+    from grading.cycle.autograde import BatchResult, Failure
 
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return _grade_batch(tmp_path_factory.mktemp("batch"))
@@ -312,7 +312,7 @@ def test_cli_cycle_from_lms_zip_to_report(fixture_course, tmp_path, capsys):
 
 
 def test_collect_from_folder_with_roster(fixture_course, tmp_path):
-    from grading.collect import collect
+    from grading.cycle.collect import collect
 
     course = fixture_course.with_(workdir=tmp_path / "w")
     folder = tmp_path / "inbox"

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import FIXTURE_ID
 
-from grading import submissions as S
-from grading.autograde import grade_submissions, read_scores
+from support import submissions as S
+from grading.cycle.autograde import grade_submissions, read_scores
 from grading.cli import main
 from grading.config import sqlalchemy_url
 

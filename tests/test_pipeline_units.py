@@ -5,12 +5,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from grading.autograde import failure_reason
-from grading.collect import match_name
+from grading.cycle.autograde import failure_reason
+from grading.cycle.collect import match_name
 from grading.config import Course, sqlalchemy_url
-from grading.feedback_filter import HideHiddenTestOutput, hidden_lines
-from grading.release import canonical_json
-from grading.submissions import exercise_key, strip_solution_markers
+from grading.cycle.hidden_output import HideHiddenTestOutput, hidden_lines
+from grading.cycle.release import canonical_json
+from support.submissions import exercise_key, strip_solution_markers
 
 ASSIGNMENTS = {"02-forward-pass", "03-loss-functions"}
 
@@ -105,8 +105,8 @@ def test_sqlalchemy_url_keeps_explicit_drivers(tmp_path):
 def test_in_process_grading_gives_kernels_one_blas_thread_then_restores_the_environment(monkeypatch):
     import os
 
-    from grading import autograde as A
-    from grading.run import KERNEL_ENV
+    from grading.cycle import autograde as A
+    from grading.cycle.run import KERNEL_ENV
 
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
@@ -136,7 +136,7 @@ def _nb(*cells):
 
 
 def _lean_sources(nb, source=None):
-    from grading.submissions import without_examples
+    from support.submissions import without_examples
 
     return [c.source for c in without_examples(nb, source or nb).cells]
 
@@ -179,7 +179,7 @@ def test_descendants_sees_a_process_tree_and_not_the_dead():
     import subprocess
     import time
 
-    from grading.sandbox_launch import descendants
+    from grading.sandbox.launch import descendants
 
     proc = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"], start_new_session=True)
     try:

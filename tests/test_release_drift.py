@@ -6,7 +6,7 @@ import pytest
 from conftest import NOTEBOOKS, REPO, SOLUTION_IDS
 
 from grading.config import Course
-from grading.release import drift
+from grading.cycle.release import drift
 
 
 @pytest.mark.slow

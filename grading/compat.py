@@ -69,7 +69,7 @@ def defer_iri_grammar() -> bool:
         return False
     if spec is None:
         return False
-    stand_in = _Deferred(MODULE, "Stand-in for rfc3987_syntax (see grading.lazy_iri): loads it on first use.")
+    stand_in = _Deferred(MODULE, "Stand-in for rfc3987_syntax (see grading.compat): loads it on first use.")
     stand_in.__file__ = spec.origin
     if spec.submodule_search_locations is not None:  # `import rfc3987_syntax.utils` still finds the real file
         stand_in.__path__ = list(spec.submodule_search_locations)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import Course
+from ..config import Course
 
 __all__ = ["Failure", "BatchResult", "list_submissions", "autograde", "grade_submissions", "read_scores",
            "default_jobs"]
@@ -112,7 +112,7 @@ def _worker_init() -> None:
 
 def _grade_one(job: dict) -> dict:
     """Grade one submission in a private course directory (runs in a worker process)."""
-    from .nbg import api
+    from ..nbg import api
 
     start = time.perf_counter()
     root = Path(job["root"])
@@ -293,7 +293,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     """
     from nbgrader.api import Gradebook
 
-    from .nbg import fast_gradebook_creation
+    from ..nbg import fast_gradebook_creation
 
     fast_gradebook_creation()
     start = time.perf_counter()
@@ -349,7 +349,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                     shutil.move(str(produced), str(dest))
                     result.graded.append((student, assignment))
                     if log:
-                        from .sandbox import stop_reasons
+                        from ..sandbox.manager import stop_reasons
 
                         for why in stop_reasons(dest).values():
                             log(f"{student} / {assignment}: execution stopped, later tests score 0: {why}")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .autograde import Failure, failure_reason
-from .config import Course
-from .nbg import api
+from ..config import Course
+from ..nbg import api
 
 __all__ = ["feedback", "FeedbackResult"]
 

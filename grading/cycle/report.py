@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Course
+from ..config import Course
 
 __all__ = ["report", "gradebook_table", "Report"]
 

@@ -67,7 +67,7 @@ def run_notebook(path, timeout: int = 60, allow_errors: bool = False, cwd=None, 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from .kernels import UnixSocketKernelManager
+    from ..kernels import UnixSocketKernelManager
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4) if nb is None else nb

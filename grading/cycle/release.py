@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import Course
-from .nbg import api, check
+from ..config import Course
+from ..nbg import api, check
 
 __all__ = ["release", "canonical_json", "normalize_notebook_file"]
 

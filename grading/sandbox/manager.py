@@ -3,7 +3,7 @@
 Two pieces, both plugged into nbgrader through its traitlets configuration (:func:`configure`):
 
 :class:`SandboxKernelManager`
-    A Jupyter kernel manager whose kernel is started by :mod:`grading.sandbox_launch`: ipykernel inside a
+    A Jupyter kernel manager whose kernel is started by :mod:`grading.sandbox.launch`: ipykernel inside a
     bubblewrap sandbox, as an unprivileged uid of its own, with resource limits, no network, no view of the
     course repository (but ``helpers``) or of the instructor's folder. The ZeroMQ channels use unix sockets
     (``transport = "ipc"``) because the kernel has no network. Limits are traits (``memory_mb``,
@@ -46,8 +46,8 @@ from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import Execute
 
-from .kernels import UnixSocketKernelManager
-from .sandbox_launch import descendants
+from ..kernels import UnixSocketKernelManager
+from .launch import descendants
 
 __all__ = ["Limits", "SandboxKernelManager", "GuardedExecute", "configure", "available", "death_reason",
            "TAMPER_MESSAGE", "DID_NOT_RUN", "is_test_cell", "sandbox_overrides", "zero_delegating_exercises",
@@ -141,7 +141,7 @@ class SandboxKernelManager(UnixSocketKernelManager):
 
     def launcher_argv(self) -> list:
         # -I: the launcher runs as root in the student's folder; nothing there may shadow a module it imports
-        return [self.python, "-I", "-m", "grading.sandbox_launch", "--memory-mb", str(self.memory_mb),
+        return [self.python, "-I", "-m", "grading.sandbox.launch", "--memory-mb", str(self.memory_mb),
                 "--cpu-seconds", str(self.cpu_seconds), "--nproc", str(self.nproc), "--file-mb", str(self.file_mb),
                 "--tmp-mb", str(self.tmp_mb), "--wall-seconds", str(self.wall_seconds),
                 "--parent-pid", str(os.getpid()),  # this process starts the launcher (jupyter_client's Popen)

@@ -25,7 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Course
+from ..config import Course
 
 __all__ = ["collect", "CollectResult", "match_name"]
 

@@ -1,4 +1,4 @@
-"""The kernel launcher of the grading sandbox: ``python -m grading.sandbox_launch [LIMITS] -f CONNECTION_FILE``.
+"""The kernel launcher of the grading sandbox: ``python -m grading.sandbox.launch [LIMITS] -f CONNECTION_FILE``.
 
 Jupyter starts this program (as root, the grader's user) in place of ``ipykernel``; it starts ipykernel inside a
 bubblewrap sandbox and stays its parent until the kernel ends. Standard library only: it must start fast and must
@@ -53,7 +53,7 @@ STDERR_KEEP = 8192
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m grading.sandbox_launch", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m grading.sandbox.launch", description=__doc__.split("\n")[0])
     p.add_argument("-f", dest="connection_file", required=True, help="Jupyter connection file (ipc transport)")
     p.add_argument("--memory-mb", type=int, default=2048, help="address space per process, and cgroup memory")
     p.add_argument("--cpu-seconds", type=int, default=300, help="CPU seconds per process (SIGXCPU past it)")
@@ -406,16 +406,16 @@ def main(argv=None) -> int:
     with open(args.connection_file) as fh:
         info = json.load(fh)
     if info.get("transport") != "ipc":
-        sys.stderr.write("grading.sandbox_launch: the kernel must use transport='ipc' (the sandbox has no "
+        sys.stderr.write("grading.sandbox.launch: the kernel must use transport='ipc' (the sandbox has no "
                          "network); set KernelManager.transport = 'ipc'\n")
         return 2
     if not os.path.isabs(info.get("ip", "")):
-        sys.stderr.write("grading.sandbox_launch: the ipc path ('ip' in the connection file) must be absolute, "
+        sys.stderr.write("grading.sandbox.launch: the ipc path ('ip' in the connection file) must be absolute, "
                          f"got {info.get('ip')!r}\n")
         return 2
     for tool in (args.bwrap, args.setpriv):
         if not (tool and os.access(tool, os.X_OK)):
-            sys.stderr.write(f"grading.sandbox_launch: {tool!r} not found (apt-get install bubblewrap util-linux)\n")
+            sys.stderr.write(f"grading.sandbox.launch: {tool!r} not found (apt-get install bubblewrap util-linux)\n")
             return 2
     lockdir = os.path.join(tempfile.gettempdir(), "nncourse-sandbox-uids")
     uid, lockfd = allocate_uid(lockdir)
@@ -504,7 +504,7 @@ def main(argv=None) -> int:
         try:
             code = proc.wait(timeout=args.wall_seconds)
         except subprocess.TimeoutExpired:
-            sys.stderr.write(f"grading.sandbox_launch: wall-clock limit of {args.wall_seconds} s reached\n")
+            sys.stderr.write(f"grading.sandbox.launch: wall-clock limit of {args.wall_seconds} s reached\n")
             proc.kill()
             code = 128 + signal.SIGKILL
             proc.wait()
