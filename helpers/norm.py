@@ -20,7 +20,7 @@ from ._validate import (as_float_array, check_dim, check_positive, check_positiv
                         check_rng)
 
 __all__ = ["BatchNormState", "BatchNormCache", "batchnorm_init", "batchnorm_forward", "batchnorm_backward",
-           "batchnorm_train_backward", "layer_norm", "layer_norm_backward", "dropout", "weight_decay_penalty", "weight_decay_grad",
+           "batchnorm_train_backward", "deep_relu_loss_and_grads", "train_deep_relu", "layer_norm", "layer_norm_backward", "dropout", "weight_decay_penalty", "weight_decay_grad",
            "decoupled_weight_decay", "EarlyStopping", "early_stopping"]
 
 
@@ -147,14 +147,17 @@ def batchnorm_backward(dout, cache: BatchNormCache):
     if dout.shape != cache.x_hat.shape:
         raise ValueError(f"{fn}: dout has shape {dout.shape}, expected {cache.x_hat.shape} (the forward output's)")
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
-    dgamma = (dout * x_hat).sum(axis=0)
-    dbeta = dout.sum(axis=0)
-    dxhat = dout * gamma
     if not cache.train:
-        return dxhat * inv_std, dgamma, dbeta
-    B = dout.shape[0]
+        return dout * gamma * inv_std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    return _bn_train_backward(dout, x_hat, inv_std, gamma)
+
+
+def _bn_train_backward(dY, x_hat, inv_std, gamma):
+    """Training-mode BatchNorm gradients from the normalized input (shared by the public functions; no checks)."""
+    B = dY.shape[0]
+    dxhat = dY * gamma
     dX = inv_std / B * (B * dxhat - dxhat.sum(axis=0) - x_hat * (dxhat * x_hat).sum(axis=0))
-    return dX, dgamma, dbeta
+    return dX, (dY * x_hat).sum(axis=0), dY.sum(axis=0)
 
 
 def batchnorm_train_backward(dY, X, gamma, eps=1e-5):
@@ -205,19 +208,132 @@ def batchnorm_train_backward(dY, X, gamma, eps=1e-5):
         raise ValueError(f"{fn}: dY has shape {dY.shape} but X has shape {X.shape}; they must match")
     if X.shape[0] == 0:
         raise ValueError(f"{fn}: X has shape {X.shape}; training mode needs at least one example")
-    B, d = X.shape
+    d = X.shape[1]
     gamma = as_float_array(gamma, "gamma", fn, ndim=1)
     check_dim(gamma, 0, d, "gamma", fn, f"(d,) = ({d},) to match X of shape {X.shape}")
     eps = check_positive(eps, "eps", fn)
     mu = X.mean(axis=0)
     xc = X - mu
     inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=0) + eps)
-    x_hat = xc * inv_std
-    dgamma = (dY * x_hat).sum(axis=0)
-    dbeta = dY.sum(axis=0)
-    dxhat = dY * gamma
-    dX = inv_std / B * (B * dxhat - dxhat.sum(axis=0) - x_hat * (dxhat * x_hat).sum(axis=0))
-    return dX, dgamma, dbeta
+    return _bn_train_backward(dY, xc * inv_std, inv_std, gamma)
+
+
+def _deep_relu_params(sizes, rng, batchnorm):
+    params = []
+    for l, (d_prev, d_l) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params += [rng.normal(0.0, np.sqrt(2.0 / d_prev), (d_l, d_prev)), np.zeros(d_l)]  # He init
+        if batchnorm and l < len(sizes) - 1:
+            params += [np.ones(d_l), np.zeros(d_l)]
+    return params
+
+
+def deep_relu_loss_and_grads(params, X, y, batchnorm: bool, eps: float = 1e-5):
+    r"""Mean softmax cross-entropy of a deep ReLU classifier, with or without BatchNorm, and its gradients.
+
+    Hidden layer :math:`l = 1, \dots, L-1` computes :math:`h_l = \mathrm{relu}(\mathrm{BN}(W_l h_{l-1} + b_l))`
+    (training-mode BatchNorm with its own :math:`\gamma_l, \beta_l`) or, without BatchNorm,
+    :math:`h_l = \mathrm{relu}(W_l h_{l-1} + b_l)`; the head is linear, :math:`h_0 = x`. (With BatchNorm the
+    bias :math:`b_l` has no effect, since the batch mean removes it; it is kept so both networks have the same
+    weights.)
+
+    Parameters
+    ----------
+    params : list of ndarray
+        ``[W_1, b_1, (gamma_1, beta_1,) W_2, ...]``: ``W_l`` of shape ``(d_l, d_{l-1})``, ``b_l, gamma_l, beta_l``
+        of shape ``(d_l,)``; no ``gamma, beta`` after the head ``W_L, b_L``, nor anywhere without BatchNorm.
+    X : ndarray of shape (B, d_0)
+    y : ndarray of int, shape (B,)
+    batchnorm : bool
+
+    Returns
+    -------
+    loss : float
+    grads : list of ndarray, shaped like ``params``
+    """
+    per = 4 if batchnorm else 2
+    n_hidden = (len(params) - 2) // per
+    H, tape = X, []
+    for l in range(n_hidden):
+        W, b = params[per * l], params[per * l + 1]
+        Z = H @ W.T + b
+        if batchnorm:
+            gamma, beta = params[per * l + 2], params[per * l + 3]
+            mu = Z.mean(axis=0)
+            inv_std = 1.0 / np.sqrt(((Z - mu) ** 2).mean(axis=0) + eps)
+            x_hat = (Z - mu) * inv_std
+            Z_out = gamma * x_hat + beta
+            tape.append((H, Z_out, x_hat, inv_std))
+        else:
+            Z_out = Z
+            tape.append((H, Z_out, None, None))
+        H = np.maximum(Z_out, 0.0)
+    W_L, b_L = params[-2], params[-1]
+    logits = H @ W_L.T + b_L
+    s = logits - logits.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    B = X.shape[0]
+    loss = -float(log_p[np.arange(B), y].mean())
+    dZ = np.exp(log_p)
+    dZ[np.arange(B), y] -= 1.0
+    dZ /= B
+    grads = [None] * len(params)
+    grads[-2], grads[-1] = dZ.T @ H, dZ.sum(axis=0)
+    dH = dZ @ W_L
+    for l in reversed(range(n_hidden)):
+        H_in, Z_out, x_hat, inv_std = tape[l]
+        dZ = dH * (Z_out > 0)
+        if batchnorm:
+            dZ, grads[per * l + 2], grads[per * l + 3] = _bn_train_backward(dZ, x_hat, inv_std, params[per * l + 2])
+        grads[per * l], grads[per * l + 1] = dZ.T @ H_in, dZ.sum(axis=0)
+        dH = dZ @ params[per * l]
+    return loss, grads
+
+
+def train_deep_relu(X, y, lr, rng, *, batchnorm: bool, depth: int = 5, width: int = 32, steps: int = 80,
+                    batch: int = 64):
+    r"""Plain minibatch SGD on a deep ReLU classifier (He init), with or without BatchNorm.
+
+    The network of :func:`deep_relu_loss_and_grads` with ``depth`` hidden layers of ``width`` units; each step
+    draws ``batch`` examples at random (with replacement) from ``rng`` and applies
+    :math:`\theta \leftarrow \theta - \eta \nabla L` to every parameter. The same ``rng`` seed gives the same
+    initial weights and minibatches with and without BatchNorm.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d_0)
+    y : ndarray of int, shape (n,)
+    lr : float > 0
+    rng : numpy.random.Generator
+    batchnorm : bool
+    depth, width, steps, batch : int >= 1
+
+    Returns
+    -------
+    ndarray of shape (steps,)
+        The minibatch loss before each step; ``nan`` from the first step whose loss is not finite (training
+        stops there).
+    """
+    fn = "train_deep_relu"
+    X = as_float_array(X, "X", fn, ndim=2)
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],) or y.dtype.kind not in "iu":
+        raise ValueError(f"{fn}: y must hold integer labels of shape ({X.shape[0]},), got {y.dtype} {y.shape}")
+    lr = check_positive(lr, "lr", fn)
+    rng = check_rng(rng, fn)
+    for name, value in (("depth", depth), ("width", width), ("steps", steps), ("batch", batch)):
+        check_positive_int(value, name, fn)
+    sizes = [X.shape[1]] + [width] * depth + [int(y.max()) + 1]
+    params = _deep_relu_params(sizes, rng, bool(batchnorm))
+    losses = np.full(steps, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            idx = rng.integers(0, len(y), batch)
+            loss, grads = deep_relu_loss_and_grads(params, X[idx], y[idx], bool(batchnorm))
+            if not np.isfinite(loss):
+                break
+            losses[t] = loss
+            params = [p - lr * g for p, g in zip(params, grads)]
+    return losses
 
 
 # --------------------------------------------------------------------------- LayerNorm (8.2)

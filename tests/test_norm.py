@@ -305,3 +305,38 @@ def test_early_stopping():
         norm.early_stopping(losses, patience=0)
     with pytest.raises(ValueError, match="val_losses"):
         norm.early_stopping([], patience=2)
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_deep_relu_loss_and_grads_match_finite_differences(batchnorm):
+    rng = np.random.default_rng(21)
+    params = norm._deep_relu_params([3, 5, 4, 3], rng, batchnorm)
+    params = [p + 0.1 * rng.normal(size=p.shape) for p in params]   # gamma != 1, beta != 0, biases != 0
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 3, 6)
+    loss, grads = norm.deep_relu_loss_and_grads(params, X, y, batchnorm)
+    assert len(grads) == len(params) == (10 if batchnorm else 6)
+    for p, g in zip(params, grads):
+        assert g.shape == p.shape
+        num = gradcheck.numerical_gradient(lambda _t: norm.deep_relu_loss_and_grads(params, X, y, batchnorm)[0], p)
+        # a ReLU kink within 1e-6 of a pre-activation would spoil the difference; none is this close here
+        assert np.linalg.norm(num - g) <= 1e-7 * max(np.linalg.norm(g), 1e-3), (p.shape, num, g)
+
+
+def test_train_deep_relu_is_deterministic_learns_and_stops_at_nan():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    for bn in (False, True):
+        a = norm.train_deep_relu(X, y, 0.1, np.random.default_rng(1), batchnorm=bn, depth=3, width=8, steps=30)
+        b = norm.train_deep_relu(X, y, 0.1, np.random.default_rng(1), batchnorm=bn, depth=3, width=8, steps=30)
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == (30,) and np.all(np.isfinite(a)) and a[-5:].mean() < 0.8 * a[:5].mean()
+    # inputs so large that the first update overflows: from the first non-finite loss on, every entry is nan
+    huge = norm.train_deep_relu(X * 1e300, y, 0.1, np.random.default_rng(1), batchnorm=False, depth=3, width=8,
+                                steps=5)
+    first = int(np.argmax(~np.isfinite(huge)))
+    assert 0 < first < 5 and np.all(np.isnan(huge[first:])) and np.all(np.isfinite(huge[:first]))
+    with pytest.raises(ValueError, match="lr"):
+        norm.train_deep_relu(X, y, 0.0, np.random.default_rng(1), batchnorm=True)
+    with pytest.raises(ValueError, match="y"):
+        norm.train_deep_relu(X, y[:-1], 0.1, np.random.default_rng(1), batchnorm=True)
