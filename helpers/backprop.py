@@ -10,12 +10,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_dim
+from ._validate import as_float_array, as_labels, check_dim
 from .activations import Activation, get_activation
-from .forward import Layer, MLPCache, mlp_forward
+from .forward import Layer, MLPCache, check_stack, mlp_forward
 from .losses import softmax_cross_entropy_with_grad
 
-__all__ = ["affine_backward", "activation_backward", "mlp_backward", "mlp_loss_and_grads"]
+__all__ = ["affine_backward", "activation_backward", "mlp_backward", "mlp_loss_and_grads", "two_layer_loss_and_grads"]
 
 
 def affine_backward(dZ, X, W):
@@ -67,6 +67,49 @@ def activation_backward(dH, Z, activation):
         raise ValueError(f"activation_backward: dH has shape {dH.shape} but Z has shape {Z.shape}; they must match")
     _, f_grad = get_activation(activation)
     return dH * f_grad(Z)
+
+
+def two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
+    r"""Mean softmax cross-entropy of a two-layer ReLU network and its gradient for every parameter.
+
+    Forward: :math:`Z_1 = X W_1^\top + b_1`, :math:`H_1 = \mathrm{relu}(Z_1)`,
+    :math:`Z_2 = H_1 W_2^\top + b_2` (the logits), :math:`L = -\frac1B \sum_i \log \mathrm{softmax}(Z_2)_{i, y_i}`.
+    Backward (section 4.4): :math:`dZ_2 = (P - Y)/B`; :math:`dW_2 = dZ_2^\top H_1`, :math:`db_2 = \sum_i dZ_{2,i}`;
+    :math:`dH_1 = dZ_2 W_2`; :math:`dZ_1 = dH_1 \odot 1[Z_1 > 0]`; :math:`dW_1 = dZ_1^\top X`,
+    :math:`db_1 = \sum_i dZ_{1,i}`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (B, d_in)
+    y : ndarray of int, shape (B,)
+        Class labels in ``[0, C)``.
+    W1 : ndarray of shape (d_1, d_in)
+    b1 : ndarray of shape (d_1,)
+    W2 : ndarray of shape (C, d_1)
+    b2 : ndarray of shape (C,)
+
+    Returns
+    -------
+    loss : float
+    grads : dict
+        ``{"W1": (d_1, d_in), "b1": (d_1,), "W2": (C, d_1), "b2": (C,)}``, each the gradient of ``loss``
+        with respect to the parameter of that name, with its shape.
+
+    Notes
+    -----
+    The ReLU derivative at exactly 0 is taken as 0 (as in :func:`helpers.activations.relu_grad`).
+    """
+    fn = "two_layer_loss_and_grads"
+    X = as_float_array(X, "X", fn, ndim=2)
+    W1, b1, W2, b2 = check_stack(W1, b1, W2, b2, fn, d_in="d_in", hidden="d_1", out="C", X=X)
+    y = as_labels(y, "y", fn, X.shape[0], W2.shape[0])
+    Z1 = X @ W1.T + b1
+    H1 = np.maximum(Z1, 0.0)
+    Z2 = H1 @ W2.T + b2
+    loss, dZ2 = softmax_cross_entropy_with_grad(Z2, y)
+    dH1 = dZ2 @ W2
+    dZ1 = dH1 * (Z1 > 0)
+    return loss, {"W1": dZ1.T @ X, "b1": dZ1.sum(axis=0), "W2": dZ2.T @ H1, "b2": dZ2.sum(axis=0)}
 
 
 def mlp_backward(dlogits, cache: MLPCache, layers: Sequence[Layer], input_grad: bool = True):

@@ -198,8 +198,9 @@ def test_two_layer_loss_and_grads_matches_finite_differences(seed, B, d_in, d_1,
     for name, theta in params.items():
         assert grads[name].shape == theta.shape, name
         num = G.numerical_gradient(f, theta, eps=1e-5)
-        # entries of order 1/B; per-entry relative error with the 1e-8 floor of G.relative_error
-        assert G.relative_error(grads[name], num) < TOL, name
+        # relative to the largest entry (as for mlp_loss_and_grads): entries of dead units are exactly 0
+        # in the backward pass and ~1e-11 in the central difference, which a per-entry ratio would magnify
+        assert np.max(np.abs(num - grads[name])) / max(1e-8, float(np.max(np.abs(num)))) < TOL, name
 
 
 def test_two_layer_loss_and_grads_agrees_with_mlp_loss_and_grads():
