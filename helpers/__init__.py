@@ -22,12 +22,17 @@ module                 section
 Dimension symbols used in every docstring:
 
 * ``B``: batch size (examples per batch), the first axis of every batch array;
-* ``d_in``, ``d_out``: a layer's input and output widths; ``d_l`` the width after layer l;
+* ``d_in``, ``d_out``: a layer's input and output widths; ``d_l`` the width after layer l (``d_0 = d_in``);
 * ``C``: number of classes (the width of the logits).
 
 Arrays are float64, batch first: ``X`` is ``(B, d_in)``, ``W`` is ``(d_out, d_in)``, ``b`` is
 ``(d_out,)``, logits ``(B, C)``, integer labels ``(B,)``. Random functions take a
 ``numpy.random.Generator`` argument ``rng``; nothing reads global random state.
+
+Layers are numbered 1 to L: ``h_0 = x`` and ``h_l = phi(W_l h_{l-1} + b_l)`` with ``W_l`` of shape
+``(d_l, d_{l-1})`` and ``b_l`` of shape ``(d_l,)``; for a batch, ``H_l = phi(H_{l-1} W_l^T + b_l)``, of shape
+``(B, d_l)``, and the last layer (the head) has no activation. Python lists of layers are 0-based, so
+``layers[l - 1]`` holds ``(W_l, b_l)``.
 
 The references of the ten practice exercises are importable from here under the spec's names.
 """
