@@ -171,10 +171,10 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     # feedback: grades, then the guard against hidden-test leaks, then nbgrader's own hidden-test removal
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     c.ExecutePreprocessor.kernel_name = "python3"
-    if course.sandbox is not None:
-        from .sandbox.manager import configure  # noqa: local import keeps `grading.config` light
+    # autograde: the tests run in the trusted checker (always); the kernel in the sandbox when the course says so
+    from .checker.execute import configure  # noqa: local import keeps `grading.config` light
 
-        configure(c, course.sandbox)
+    configure(c, course.sandbox)
     for key, value in overrides.items():
         section, trait = key.rsplit(".", 1)
         setattr(getattr(c, section), trait, value)

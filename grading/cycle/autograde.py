@@ -349,7 +349,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                     shutil.move(str(produced), str(dest))
                     result.graded.append((student, assignment))
                     if log:
-                        from ..sandbox.manager import stop_reasons
+                        from ..checker.execute import stop_reasons
 
                         for why in stop_reasons(dest).values():
                             log(f"{student} / {assignment}: execution stopped, later tests score 0: {why}")

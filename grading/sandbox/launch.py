@@ -7,7 +7,8 @@ not import anything a submission could influence.
 What the sandbox is
 -------------------
 * **Filesystem**: a new empty root with read-only binds of the system (``/usr``, ``/etc``, the library folders),
-  the Python installation and virtual environment, and the ``helpers`` package; nothing else of the course
+  the Python installation and virtual environment, and the ``helpers`` package (while grading, a copy without the
+  exercises' references, given by ``--helpers``); nothing else of the course
   repository (no ``solutions/``, no ``tests/``), no instructor folder (no gradebook, no other submission). The
   kernel's working directory (the student's own autograded folder) is bound read-only. ``/tmp`` (also ``$HOME``)
   is a small private tmpfs: the only place the kernel can write, and it vanishes with the kernel.
@@ -46,7 +47,7 @@ UID_BASE = 190000
 """First uid given to a sandboxed kernel; kernel ``n`` (0-based, among live kernels) runs as ``UID_BASE + n``."""
 UID_COUNT = 2000
 INSIDE = "/run/nncourse"
-"""Where the sandbox sees its private files: ``kernel.json``, ``ipc/`` and ``kernel_guard.py``."""
+"""Where the sandbox sees its private files: ``kernel.json`` and ``ipc/`` (the sockets, also the checker's)."""
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 STDERR_KEEP = 8192
 """Bytes of the kernel's own stderr passed on to the grader's stderr; the rest is discarded."""
@@ -63,8 +64,9 @@ def parse_args(argv=None):
     p.add_argument("--wall-seconds", type=int, default=1800, help="the sandbox is killed after this long")
     p.add_argument("--bwrap", default=shutil.which("bwrap") or "/usr/bin/bwrap")
     p.add_argument("--setpriv", default=shutil.which("setpriv") or "/usr/bin/setpriv")
-    p.add_argument("--guard", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_guard.py"),
-                   help="Python file the kernel runs at start (snapshot for the grading guard)")
+    p.add_argument("--helpers", default=None,
+                   help="a folder to show the kernel in place of the course's `helpers` package (the copy without "
+                        "references that grading.checker.stubs makes); default: the real package")
     p.add_argument("--no-cgroup", action="store_true", help="do not try cgroups (rlimits only)")
     p.add_argument("--parent-pid", type=int, default=None,
                    help="the grader's pid: the sandbox is killed once this launcher is no longer its child "
@@ -238,11 +240,9 @@ def bwrap_argv(args, uid: int, private: str, cwd: str, python: str) -> list:
         bind("--ro-bind", root, root)
     helpers = _helpers_dir()
     if helpers:
-        bind("--ro-bind", helpers, helpers)
+        bind("--ro-bind", os.path.realpath(args.helpers) if args.helpers else helpers, helpers)
     bind("--ro-bind", os.path.join(private, "kernel.json"), f"{INSIDE}/kernel.json")
     bind("--bind", os.path.join(private, "ipc"), f"{INSIDE}/ipc")
-    if os.path.isfile(args.guard):
-        bind("--ro-bind", args.guard, f"{INSIDE}/kernel_guard.py")
     # matplotlib's font cache, read-only, so that every kernel does not rebuild it (seconds)
     a.extend(["--perms", "1777", "--dir", "/tmp/.matplotlib"])
     made.add("/tmp/.matplotlib")
@@ -272,8 +272,6 @@ def bwrap_argv(args, uid: int, private: str, cwd: str, python: str) -> list:
           "--bounding-set=-all", "--no-new-privs",
           python, "-P", "-m", "ipykernel_launcher", "-f", f"{INSIDE}/kernel.json",
           "--HistoryManager.enabled=False"]
-    if os.path.isfile(args.guard):
-        a += [f"--IPKernelApp.exec_files=['{INSIDE}/kernel_guard.py']"]
     a += list(args.kernel_args)
     return a
 
