@@ -15,6 +15,8 @@ module                 section
 ``norm``               8  normalization and regularization
 ``generalization``     9  expressivity and generalization
 ``diagnostics``        10 diagnostics
+``kernels``            labs 11, 12: the kernel regime (NTK), infinite width (NNGP)
+``feature_learning``   lab 13: feature learning (AGOP, recursive feature machines)
 ``data``, ``plotting``  data sets and figures shared by the notebooks
 ``checks``             test-cell utilities for the notebooks
 =====================  ==========================================================
@@ -37,7 +39,7 @@ Layers are numbered 1 to L: ``h_0 = x`` and ``h_l = phi(W_l h_{l-1} + b_l)`` wit
 The references of the ten practice exercises are importable from here under the spec's names.
 """
 from . import activations, backprop, checks, data, plotting, forward, gradcheck, init, linear, losses, norm, optim
-from . import diagnostics, generalization, training
+from . import diagnostics, feature_learning, generalization, kernels, training
 from .activations import relu, relu_grad
 from .backprop import affine_backward
 from .diagnostics import diagnose
