@@ -17,6 +17,8 @@ module                 section
 ``diagnostics``        10 diagnostics
 ``kernels``            labs 11, 12: the kernel regime (NTK), infinite width (NNGP)
 ``feature_learning``   lab 13: feature learning (AGOP, recursive feature machines)
+``depth``              lab 14: normalization at depth (BatchNorm statistics and init, residual streams)
+``curvature``          lab 15: curvature and scaling (HVPs, edge of stability, muP, weight decay)
 ``data``, ``plotting``  data sets and figures shared by the notebooks
 ``checks``             test-cell utilities for the notebooks
 =====================  ==========================================================
@@ -39,7 +41,7 @@ Layers are numbered 1 to L: ``h_0 = x`` and ``h_l = phi(W_l h_{l-1} + b_l)`` wit
 The references of the ten practice exercises are importable from here under the spec's names.
 """
 from . import activations, backprop, checks, data, plotting, forward, gradcheck, init, linear, losses, norm, optim
-from . import diagnostics, feature_learning, generalization, kernels, training
+from . import curvature, depth, diagnostics, feature_learning, generalization, kernels, training
 from .activations import relu, relu_grad
 from .backprop import affine_backward
 from .diagnostics import diagnose
