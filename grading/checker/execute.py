@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from traitlets import Integer
 
@@ -130,6 +131,8 @@ class TrustedExecute(Execute):
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self._stub_dir), env.get("PYTHONPATH", "")) if p)
             kwargs["env"] = env
         return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync setup_kernel calls this name
 
     # -- one cell ----------------------------------------------------------------------------------------------
     def preprocess_cell(self, cell, resources, index):
