@@ -74,6 +74,16 @@ def __nncourse_install_agent(wire_source):  # noqa: C901 - one closure so that n
     def resolve(tag):
         if tag["$"] == "callback":
             return callback(tag)
+        if tag["$"] == "record":  # a course type (helpers.training.TrainLog): build the real class if it is one
+            module, _, name = str(tag.get("type", "")).rpartition(".")
+            if module == "helpers" or module.startswith("helpers."):
+                try:
+                    import importlib
+
+                    return getattr(importlib.import_module(module), name, None)
+                except Exception:  # noqa: BLE001 - a plain named tuple will do
+                    return None
+            return None
         value = ip.user_ns.get(str(tag.get("name")))
         if not callable(value):
             raise NameError(f"name {tag.get('name')!r} is not defined in the notebook")

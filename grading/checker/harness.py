@@ -53,8 +53,7 @@ class Kernel:
     (:mod:`grading.checker.agent`) on which test requests are served."""
 
     def __init__(self, connection: dict):
-        import re
-        import stat
+        import secrets
 
         from jupyter_client.blocking import BlockingKernelClient
 
@@ -64,22 +63,52 @@ class Kernel:
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection)
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-        # The agent connects to "<its own ip>-agent". In the sandbox the kernel's ip is a path inside it, and the
-        # grader's links "<ip>-<port>" point into the folder bound there: bind the agent's socket in that folder.
-        shell = f"{connection['ip']}-{connection['shell_port']}"
-        self.address = re.sub(r"-\d+$", "-agent", os.path.realpath(shell))
+        # The agent's socket lives in a new folder, with a name nobody can guess, made by this process in the folder
+        # that holds the kernel's sockets (so the kernel can reach it: in the sandbox, the folder bound at
+        # /run/nncourse/ipc). The folder is this process's: the kernel's uid cannot swap what is in it, so nothing
+        # the kernel plants (a symbolic link, a socket of its own) can redirect what this process binds.
+        host_ipc = self._host_ipc_folder(connection)
+        name = f"agent-{secrets.token_hex(16)}"
+        self.folder = os.path.join(host_ipc, name)
+        os.mkdir(self.folder, 0o755)  # fails if anything is there already
+        self.address = os.path.join(self.folder, "s")
         self.socket = zmq.Context.instance().socket(zmq.PAIR)
         self.socket.linger = 0
         # a submission cannot make this process hold more than this much of one message
         self.socket.setsockopt(zmq.MAXMSGSIZE, wire.MAX_BYTES + 2**20)
-        self.socket.bind("ipc://" + self.address)
-        with contextlib.suppress(OSError):  # the sandbox's uid must be able to connect
-            os.chmod(self.address, stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO)
-        self.kernel_address = f"{connection.get('kernel_ip', connection['ip'])}-agent"
+        old = os.umask(0)  # the socket file must be writable by the kernel's uid to connect
+        try:
+            self.socket.bind("ipc://" + self.address)
+        finally:
+            os.umask(old)
+        kernel_ip = connection.get("kernel_ip") or connection["ip"]
+        self.kernel_address = os.path.join(os.path.dirname(kernel_ip), name, "s")
         self.dead = ""
         self.installed = False
         self.session = 0
         self.serving = None
+
+    @staticmethod
+    def _host_ipc_folder(connection: dict) -> str:
+        """The host folder of the kernel's sockets: where the grader's link to the shell socket points (the
+        sandbox), or the folder of the socket itself (a kernel without the sandbox). Only links the grader wrote
+        are read, never a path the kernel could have changed."""
+        shell = f"{connection['ip']}-{connection['shell_port']}"
+        try:
+            target = os.readlink(shell)
+        except OSError:  # not a link: the kernel's own socket, in the grader's private folder
+            return os.path.dirname(shell)
+        return os.path.dirname(target)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            self.socket.close(linger=0)
+        with contextlib.suppress(OSError):
+            os.unlink(self.address)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.folder)
 
     # -- Jupyter messages ----------------------------------------------------------------------------------------
     def _shell_reply(self, msg_id: str, timeout: float):
@@ -406,8 +435,7 @@ def main() -> int:
                      "stdout": ""}
         proto.write(json.dumps(reply) + "\n")
     if checker.kernel is not None:
-        with contextlib.suppress(Exception):
-            checker.kernel.client.stop_channels()
+        checker.kernel.close()
     return 0
 
 

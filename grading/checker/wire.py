@@ -4,7 +4,9 @@ The checker and the kernel exchange arguments, results and errors as JSON text b
 back by :func:`decode`. Only these values cross, each as itself or as a tagged JSON object:
 
 * ``None``, ``bool``, ``int``, ``float`` (``nan`` and ``inf`` included), ``str``: JSON scalars or ``{"$": "float"}``;
-* ``complex``, ``bytes``, ``tuple``, ``list``, ``dict``, ``set``, ``frozenset`` of those;
+* ``complex``, ``bytes``, ``tuple``, ``list``, ``dict``, ``set``, ``frozenset`` of those, and named tuples (such as
+  ``helpers.training.TrainLog``), which arrive as named tuples with the same fields (as the course's own class when
+  the receiver asks for it and it is one, else as a plain ``collections.namedtuple``);
 * numpy arrays and scalars whose dtype is bool, integer, unsigned, float, complex or unicode (``{"$": "nd"}``: dtype,
   shape and the raw bytes in base64; no object, structured or void dtype, no pickle);
 * ``numpy.random.Generator`` over one of numpy's bit generators, as its state (``{"$": "rng"}``);
@@ -89,6 +91,9 @@ def encode(obj, on_callable=None, on_array=None, _path=(), _depth=0):
         data = np.ascontiguousarray(arr)
         return {"$": "nd" if isinstance(obj, np.ndarray) else "np", "dtype": data.dtype.str,
                 "shape": list(data.shape), "b64": base64.b64encode(data.tobytes()).decode("ascii")}
+    if isinstance(obj, tuple) and isinstance(getattr(t, "_fields", None), tuple):
+        return {"$": "record", "type": f"{t.__module__}.{t.__qualname__}", "fields": [str(f) for f in t._fields],
+                "v": [encode(x, on_callable, on_array, _path + (i,), _depth + 1) for i, x in enumerate(obj)]}
     if t in (tuple, list, set, frozenset):
         items = sorted(obj, key=repr) if t in (set, frozenset) else obj
         return {"$": t.__name__, "v": [encode(x, on_callable, on_array, _path + (i,), _depth + 1)
@@ -121,11 +126,25 @@ def _number(v):
     return float(v)
 
 
+_RECORDS = {}
+
+
+def _record_class(name: str, fields: tuple):
+    import collections
+
+    key = (name, fields)
+    if key not in _RECORDS:
+        short = name.rsplit(".", 1)[-1]
+        _RECORDS[key] = collections.namedtuple(short if short.isidentifier() else "Record", fields)
+    return _RECORDS[key]
+
+
 def decode(tree, resolve=None, on_array=None, _path=(), _depth=0, _count=None):
     """The value encoded in ``tree`` (see :func:`encode`); :class:`WireError` if it is anything else.
 
-    ``resolve(tag) -> object`` turns ``{"$": "callback"}`` and ``{"$": "learner"}`` tags into objects; without it
-    they are refused. ``on_array(path, obj)`` is told of every ndarray and Generator made.
+    ``resolve(tag) -> object`` turns ``{"$": "callback"}`` and ``{"$": "learner"}`` tags into objects, and
+    ``{"$": "record"}`` tags into the class to build (or ``None`` for a plain named tuple); without it callables are
+    refused and records are plain named tuples. ``on_array(path, obj)`` is told of every ndarray and Generator made.
     """
     count = _count if _count is not None else [0]
     count[0] += 1
@@ -203,6 +222,16 @@ def decode(tree, resolve=None, on_array=None, _path=(), _depth=0, _count=None):
             except TypeError as exc:
                 raise WireError("not plain data: an unhashable dict key") from exc
         return out
+    if tag == "record":
+        fields, values = tree.get("fields"), tree.get("v")
+        _need(isinstance(fields, list) and isinstance(values, list) and len(fields) == len(values) <= 255
+              and all(isinstance(f, str) and f.isidentifier() and not f.startswith("_") for f in fields)
+              and len(set(fields)) == len(fields) and isinstance(tree.get("type"), str), "a named tuple")
+        items = [decode(x, resolve, on_array, _path + (i,), _depth + 1, count) for i, x in enumerate(values)]
+        cls = resolve(tree) if resolve is not None else None
+        if cls is None or tuple(getattr(cls, "_fields", ())) != tuple(fields):
+            cls = _record_class(tree["type"], tuple(fields))
+        return cls(*items)
     if tag in ("callback", "learner") and resolve is not None:
         return resolve(tree)
     raise WireError(f"not plain data: a value tagged {tag!r}")
