@@ -694,6 +694,8 @@ class TestTimeResult(NamedTuple):
     shifted: float  #: the same model on x' = 0.5 x + 0.5
     recalibrated: float  #: on x' after :func:`recalibrate` on 128 unlabeled shifted training images
     small_batch: float  #: a model trained with B = 2 (lr 0.05, 600 steps), clean test images
+    params: list  #: the B = 64 model's [W1, b1, gamma, beta, W2, b2]
+    state: _norm.BatchNormState  #: its running statistics
 
 
 def bn_test_time_experiment(seed: int) -> TestTimeResult:
@@ -713,7 +715,7 @@ def bn_test_time_experiment(seed: int) -> TestTimeResult:
     shifted = accuracy(bn_mlp_logits(shift(X_te), params, state), y_te)
     recal = accuracy(bn_mlp_logits(shift(X_te), params, recalibrate(shift(X_tr[:128]), params)), y_te)
     params2, state2 = train_bn_mlp(X_tr, y_tr, rng, batch_size=2, lr=0.05, steps=600)
-    return TestTimeResult(clean, shifted, recal, accuracy(bn_mlp_logits(X_te, params2, state2), y_te))
+    return TestTimeResult(clean, shifted, recal, accuracy(bn_mlp_logits(X_te, params2, state2), y_te), params, state)
 
 
 class CollapseResult(NamedTuple):
@@ -771,6 +773,8 @@ class ResidualVarianceResult(NamedTuple):
     ratio_alpha1: np.ndarray  #: Var h_L / Var h_0 / (1 + L), alpha = 1 (theory: 1)
     ratio_scaled: np.ndarray  #: Var h_L / Var h_0, alpha = L^{-1/2} (theory: 2)
     no_ln: float  #: Var h_L / Var h_0 at the largest L without LayerNorm, alpha = 1
+    var_alpha1: np.ndarray  #: (max(depths) + 1,) Var h_l for l = 0 .. max(depths), pre-LN, alpha = 1
+    var_no_ln: np.ndarray  #: (max(depths) + 1,) the same without LayerNorm
 
 
 def residual_variance_experiment(seed: int, depths=(8, 32, 128), width: int = 128,
@@ -787,8 +791,8 @@ def residual_variance_experiment(seed: int, depths=(8, 32, 128), width: int = 12
     v1 = residual_stream_variances(h0, W1s, W2s, 1.0)
     r1 = np.array([v1[L] / v1[0] / (1 + L) for L in depths])
     r2 = np.array([residual_stream_variances(h0, W1s[:L], W2s[:L], 1.0 / math.sqrt(L))[-1] / v1[0] for L in depths])
-    no_ln = residual_stream_variances(h0, W1s, W2s, 1.0, layer_norm=False)[-1] / v1[0]
-    return ResidualVarianceResult(tuple(depths), r1, r2, float(no_ln))
+    v_no_ln = residual_stream_variances(h0, W1s, W2s, 1.0, layer_norm=False)
+    return ResidualVarianceResult(tuple(depths), r1, r2, float(v_no_ln[-1] / v1[0]), v1, v_no_ln)
 
 
 class ProfileResult(NamedTuple):
@@ -823,6 +827,8 @@ class LesionResult(NamedTuple):
     residual_lesioned: np.ndarray  #: (L,) with block l removed
     plain_base: float
     plain_lesioned: np.ndarray  #: (L,)
+    residual_net: LesionNet  #: the trained residual network
+    plain_net: LesionNet  #: the trained plain stack
 
 
 def lesion_experiment(seed: int, blocks: int = 8, width: int = 64, steps: int = 300) -> LesionResult:
@@ -834,4 +840,4 @@ def lesion_experiment(seed: int, blocks: int = 8, width: int = 64, steps: int = 
     X_tr, y_tr, X_te, y_te = train_val_split(X, y, 0.3, rng)
     res = train_lesion_net(X_tr, y_tr, rng, residual=True, blocks=blocks, width=width, steps=steps)
     plain = train_lesion_net(X_tr, y_tr, rng, residual=False, blocks=blocks, width=width, steps=steps)
-    return LesionResult(*lesion_accuracies(X_te, y_te, res), *lesion_accuracies(X_te, y_te, plain))
+    return LesionResult(*lesion_accuracies(X_te, y_te, res), *lesion_accuracies(X_te, y_te, plain), res, plain)
