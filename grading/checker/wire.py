@@ -88,9 +88,8 @@ def encode(obj, on_callable=None, on_array=None, _path=(), _depth=0):
                             "and string arrays)")
         if on_array is not None and isinstance(obj, np.ndarray):
             on_array(_path, obj)
-        data = np.ascontiguousarray(arr)
-        return {"$": "nd" if isinstance(obj, np.ndarray) else "np", "dtype": data.dtype.str,
-                "shape": list(data.shape), "b64": base64.b64encode(data.tobytes()).decode("ascii")}
+        return {"$": "nd" if isinstance(obj, np.ndarray) else "np", "dtype": arr.dtype.str,
+                "shape": list(arr.shape), "b64": base64.b64encode(arr.tobytes(order="C")).decode("ascii")}
     if isinstance(obj, tuple) and isinstance(getattr(t, "_fields", None), tuple):
         return {"$": "record", "type": f"{t.__module__}.{t.__qualname__}", "fields": [str(f) for f in t._fields],
                 "v": [encode(x, on_callable, on_array, _path + (i,), _depth + 1) for i, x in enumerate(obj)]}
@@ -183,7 +182,7 @@ def decode(tree, resolve=None, on_array=None, _path=(), _depth=0, _count=None):
         for s in shape:
             n *= s
         _need(n * dtype.itemsize == len(raw), f"{len(raw)} bytes for an array of shape {tuple(shape)} and {dtype}")
-        arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        arr = np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
         if tag == "np":
             _need(arr.ndim == 0, "a numpy scalar")
             return arr[()]
