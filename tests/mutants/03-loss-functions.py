@@ -8,6 +8,7 @@ MUTANTS = [
     {
         "name": "softmax-naive-exp",
         "exercise": "ex04",
+        "keeps_at_least": 9,
         "cell": "ex04-answer-softmax",
         "source": '''
 def softmax(Z):
@@ -38,6 +39,7 @@ def softmax(Z):
     {
         "name": "softmax-modifies-input",
         "exercise": "ex04",
+        "keeps_at_least": 10,
         "cell": "ex04-answer-softmax",
         "source": '''
 def softmax(Z):
@@ -50,6 +52,7 @@ def softmax(Z):
     {
         "name": "softmax-global-max-underflows",
         "exercise": "ex04",
+        "keeps_at_least": 10,
         "cell": "ex04-answer-softmax",
         "source": '''
 def softmax(Z):
@@ -72,6 +75,7 @@ def softmax_cross_entropy(logits, y):
     {
         "name": "ce-log-of-softmax",
         "exercise": "ex04",
+        "keeps_at_least": 9,
         "cell": "ex04-answer-ce",
         "source": '''
 def softmax_cross_entropy(logits, y):
@@ -83,6 +87,7 @@ def softmax_cross_entropy(logits, y):
     {
         "name": "ce-naive-exp",
         "exercise": "ex04",
+        "keeps_at_least": 9,
         "cell": "ex04-answer-ce",
         "source": '''
 def softmax_cross_entropy(logits, y):
