@@ -23,7 +23,7 @@ from .forward import Layer
 
 __all__ = ["InitScheme", "xavier_std", "he_std", "init_std", "init_weights", "init_mlp",
            "activation_variances", "jacobian_products", "jacobian_norms", "hidden_unit_spread",
-           "symmetry_experiment"]
+           "symmetry_experiment", "relu_log_gains"]
 
 
 class InitScheme(str, Enum):
@@ -94,7 +94,8 @@ def init_mlp(sizes: Sequence[int], rng, scheme=InitScheme.HE, std: float | None 
     Returns
     -------
     list of Layer
-        ``layers[l].W`` has shape ``(sizes[l+1], sizes[l])``.
+        ``layers[l - 1]`` is layer ``l`` (layers are numbered 1..L): its ``W`` is :math:`W_l`, of shape
+        ``(d_l, d_{l-1}) = (sizes[l], sizes[l - 1])``.
     """
     if len(sizes) < 2:
         raise ValueError(f"init_mlp: sizes must list at least an input and an output width, got {list(sizes)}")
@@ -173,6 +174,49 @@ def activation_variances(scheme, activation="relu", width: int = 256, depth: int
     return variances
 
 
+def relu_log_gains(width: int, depth: int, n_networks: int, rng, c: float = 1.0):
+    r"""Log squared gains :math:`\log(\lVert h_L\rVert^2/\lVert x\rVert^2)` of many random deep ReLU networks.
+
+    Each network has ``depth`` square ReLU layers of width ``width``, no biases, weights of std
+    :math:`c\sqrt{2/n}` (``c = 1``: He), and is fed one standard normal input ``x`` of its own. Since ReLU
+    is positively homogeneous, :math:`h_L = J x` with :math:`J = J_L \cdots J_1` the network's Jacobian at
+    ``x``: the gain is also the Jacobian's gain on the input direction.
+
+    With He init every layer multiplies :math:`\lVert h\rVert^2` by a factor :math:`Z_\ell` of mean exactly 1
+    and variance :math:`5/n` (for Gaussian weights: :math:`\mathbb E[(2\,\mathrm{relu}(g)^2)^2] = 6`), so
+    :math:`\log Z_\ell \approx (Z_\ell - 1) - (Z_\ell - 1)^2/2` has mean :math:`\approx -5/(2n)` and variance
+    :math:`\approx 5/n`. Over L layers the log gain is a sum of L such terms: approximately normal (Hanin and
+    Nica 2020 prove the Gaussian limit of the log) with mean :math:`-5L/(2n)` and variance :math:`5L/n`. The
+    gain itself is log-normal: its mean stays 1, but its typical value :math:`e^{-5L/(2n)}` is below 1.
+
+    Parameters
+    ----------
+    width, depth, n_networks : int >= 1
+    rng : numpy.random.Generator
+    c : float > 0
+        Multiple of He's standard deviation.
+
+    Returns
+    -------
+    ndarray of shape (n_networks,)
+        Natural logarithms; ``-inf`` if a signal died (every unit of a layer at 0).
+    """
+    fn = "relu_log_gains"
+    width = check_positive_int(width, "width", fn)
+    depth = check_positive_int(depth, "depth", fn)
+    n_networks = check_positive_int(n_networks, "n_networks", fn)
+    rng = check_rng(rng, fn)
+    c = check_positive(c, "c", fn)
+    std = c * math.sqrt(2.0 / width)
+    h = rng.standard_normal((n_networks, width, 1))
+    start = np.sum(h * h, axis=(1, 2))
+    for _ in range(depth):
+        W = rng.standard_normal((n_networks, width, width)) * std
+        h = np.maximum(W @ h, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(h * h, axis=(1, 2)) / start)
+
+
 def _check_layers_input(x, layers, fn):
     if len(layers) == 0:
         raise ValueError(f"{fn}: layers is empty; expected at least one Layer(W, b)")
@@ -202,7 +246,7 @@ def jacobian_products(x, layers, activation="relu"):
     x : ndarray of shape (d_0,)
         One input example.
     layers : sequence of Layer
-        ``layers[l].W`` has shape ``(d_{l+1}, d_l)``.
+        ``layers[l - 1]`` is layer ``l``: ``W`` of shape ``(d_l, d_{l-1})``.
     activation : Activation or str, default "relu"
 
     Returns

@@ -1,7 +1,8 @@
 """Common-mistake answers for 06-initialization (format: docs/AUTHORING.md).
 
 The answer cell ex07-answer defines both xavier_std and he_std; each mutant gets one of them wrong (or the
-validation) and the other right, so the lost points come from the mistake under test.
+validation) and the other right, so the lost points come from the mistake under test. Practice 7 is worth 6 points:
+the formulas 4, the ValueError 2, so right formulas without the ValueError must keep at least 4 (``keeps_at_least``).
 """
 
 _XAVIER_OK = '''
@@ -70,6 +71,41 @@ def xavier_std(fan_in, fan_out):
 def he_std(fan_in):
     return (2.0 / fan_in) ** 0.5
 ''',
+        "keeps_at_least": 4,
+    },
+    {
+        "name": "assert-instead-of-valueerror",
+        "exercise": "ex07",
+        "cell": "ex07-answer",
+        "source": '''
+def xavier_std(fan_in, fan_out):
+    assert fan_in > 0 and fan_out > 0, "fans must be positive"
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def he_std(fan_in):
+    assert fan_in > 0, "fan_in must be positive"
+    return math.sqrt(2.0 / fan_in)
+''',
+        "keeps_at_least": 4,
+    },
+    {
+        "name": "rejects-only-zero",
+        "exercise": "ex07",
+        "cell": "ex07-answer",
+        "source": '''
+def xavier_std(fan_in, fan_out):
+    if fan_in == 0 or fan_out == 0:
+        raise ValueError("fan_in and fan_out must not be 0")
+    return math.sqrt(2.0 / abs(fan_in + fan_out))
+
+
+def he_std(fan_in):
+    if fan_in == 0:
+        raise ValueError("fan_in must not be 0")
+    return math.sqrt(2.0 / abs(fan_in))
+''',
+        "keeps_at_least": 4,
     },
     {
         "name": "delegates-to-reference",
