@@ -1,21 +1,16 @@
 """Checks used by the notebooks' test cells: comparisons whose failures read as sentences.
 
 A test cell in a notebook should fail with a message that tells the learner what is probably wrong,
-not with a bare ``AssertionError``. These helpers build such messages, and
-:func:`check_not_delegating` makes sure an answer is the learner's own work rather than a call to
-the reference implementation in this package.
+not with a bare ``AssertionError``. These helpers build such messages; :func:`check_not_delegating`
+declares which references an answer must not call (the grading kernel has none of them).
 """
 from __future__ import annotations
 
-import contextlib
-import sys
-import types
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["expect", "assert_close", "assert_shape", "reference_unavailable", "check_not_delegating",
-           "DelegationError"]
+__all__ = ["expect", "assert_close", "assert_shape", "check_not_delegating", "DelegationError"]
 
 
 def expect(condition, message: str) -> None:
@@ -60,65 +55,20 @@ class DelegationError(AssertionError):
     """Raised when an answer calls the reference implementation instead of computing the result."""
 
 
-def _reference_functions(names):
-    """``(module, attribute, function)`` for every ``helpers`` function whose name is in ``names``."""
-    found = []
-    for modname, mod in list(sys.modules.items()):
-        if mod is None or not (modname == "helpers" or modname.startswith("helpers.")):
-            continue
-        for name in names:
-            obj = getattr(mod, name, None)
-            if isinstance(obj, types.FunctionType):
-                found.append((mod, name, obj))
-    return found
-
-
-def _stub_code(name: str) -> types.CodeType:
-    message = f"your answer calls the course's reference `{name}`; write the computation yourself"
-    namespace: dict = {}
-    exec(f"def {name}(*args, **kwargs):\n    raise AssertionError({message!r})\n", {}, namespace)
-    return namespace[name].__code__
-
-
-@contextlib.contextmanager
-def reference_unavailable(*names: str) -> Iterator[None]:
-    """Within the block, calling any ``helpers`` function named in ``names`` raises ``AssertionError``.
-
-    The functions' code objects are swapped, not just the module attributes, so an answer that
-    kept its own alias (``from helpers.forward import affine_forward as ref``) is caught too.
-    Internal calls inside the package fail as well: compute reference values *before* the block.
-    """
-    swapped, replaced = {}, []
-    try:
-        for mod, name, fn in _reference_functions(names):
-            if fn.__code__.co_freevars:
-                # a closure cannot take a code object without free variables: replace the attribute instead
-                stub = types.FunctionType(_stub_code(fn.__name__), {})
-                replaced.append((mod, name, fn))
-                setattr(mod, name, stub)
-            elif id(fn) not in swapped:
-                swapped[id(fn)] = (fn, fn.__code__)
-                fn.__code__ = _stub_code(fn.__name__)
-        yield
-    finally:
-        for fn, code in swapped.values():
-            fn.__code__ = code
-        for mod, name, fn in reversed(replaced):
-            setattr(mod, name, fn)
-
-
 def check_not_delegating(fn: Callable, *names: str, call: Callable[[Callable], object] | None = None) -> None:
-    """Fail if ``fn`` is, or calls, the reference implementation of ``names``.
+    """Fail if ``fn`` is the reference implementation itself; then run ``call(fn)``.
 
     Parameters
     ----------
     fn : callable
         The learner's function.
     names : str
-        Reference names to make unavailable (default: ``fn.__name__``).
+        The course's references that an answer to this exercise must not call. They are a declaration: while a
+        notebook is graded, its kernel's ``helpers`` has a stub in place of every name declared here (and of every
+        function an answer cell defines), which raises :class:`DelegationError` (``grading.checker.stubs``), so an
+        answer that imports, aliases, copies or wraps a reference fails every test that calls it.
     call : callable, optional
-        ``call(fn)`` exercises the function; by default nothing is called and only the identity
-        check runs.
+        ``call(fn)`` exercises the function (the hidden test's checks); by default only the identity check runs.
     """
     names = names or (getattr(fn, "__name__", ""),)
     module = getattr(fn, "__module__", "") or ""
@@ -128,5 +78,4 @@ def check_not_delegating(fn: Callable, *names: str, call: Callable[[Callable], o
             "write your own function in the answer cell"
         )
     if call is not None:
-        with reference_unavailable(*names):
-            call(fn)
+        call(fn)

@@ -1,4 +1,5 @@
-"""helpers.checks: the messages test cells show, and the guard against delegating to the reference."""
+"""helpers.checks: the messages test cells show, and the identity check against the reference (the grading kernel's
+stubs, tested in tests/test_checker.py, do the rest)."""
 from __future__ import annotations
 
 import numpy as np
@@ -51,59 +52,7 @@ def test_the_reference_itself_is_flagged():
         checks.check_not_delegating(helpers.affine_forward, "affine_forward")
 
 
-@pytest.mark.parametrize("style", ["module attribute", "alias imported before", "import inside"])
-def test_wrappers_around_the_reference_are_flagged(style):
-    from helpers.forward import affine_forward as kept_alias
-
-    if style == "module attribute":
-        def affine_forward(X, W, b):
-            return F.affine_forward(X, W, b)
-    elif style == "alias imported before":
-        def affine_forward(X, W, b):
-            return kept_alias(X, W, b)
-    else:
-        def affine_forward(X, W, b):
-            from helpers import affine_forward as ref
-            return ref(X, W, b)
-
-    with pytest.raises(AssertionError, match="calls the course's reference `affine_forward`"):
-        checks.check_not_delegating(affine_forward, "affine_forward", call=lambda f: f(*_args()))
-
-
-def test_reference_is_restored_after_the_check_even_on_failure():
-    X, W, b = _args()
-    expected = X @ W.T + b
-
-    def wrapper(X, W, b):
-        return F.affine_forward(X, W, b)
-
-    with pytest.raises(AssertionError):
-        checks.check_not_delegating(wrapper, "affine_forward", call=lambda f: f(X, W, b))
-    np.testing.assert_allclose(helpers.affine_forward(X, W, b), expected)
-    np.testing.assert_allclose(F.two_layer_forward(X, W.T @ W, np.zeros(3), W, b), F.two_layer_forward(X, W.T @ W, np.zeros(3), W, b))
-
-
-def test_internal_uses_fail_inside_the_block():
-    """Reference values must be computed before the block: inside it, even internal calls are stubbed."""
-    X, W, b = _args()
-    layers = [F.Layer(np.eye(3), np.zeros(3)), F.Layer(W, b)]
-    with checks.reference_unavailable("affine_forward"):
-        with pytest.raises(AssertionError):
-            F.mlp_forward(X, layers)
-    assert F.mlp_forward(X, layers)[0].shape == (4, 2)
-
-
-def test_closures_in_the_package_are_replaced_too(monkeypatch):
-    """A reference that is a closure cannot take the stub's code object; its module attribute is swapped instead."""
-    def make():
-        scale = 2.0
-
-        def doubled(x):
-            return scale * x
-        return doubled
-
-    monkeypatch.setattr(F, "doubled", make(), raising=False)
-    with checks.reference_unavailable("doubled"):
-        with pytest.raises(AssertionError, match="calls the course's reference `doubled`"):
-            F.doubled(1.0)
-    assert F.doubled(1.0) == 2.0
+def test_the_call_runs_the_hidden_checks():
+    seen = []
+    checks.check_not_delegating(lambda x: x, "relu", call=lambda f: seen.append(f(3)))
+    assert seen == [3]

@@ -1,14 +1,21 @@
-"""Hostile submissions, graded in one batch beside correct ones, in the grading sandbox (issue 7).
+"""Hostile submissions, graded in one batch beside correct ones, in the grading sandbox and the trusted checker.
 
 Each attack replaces the answer cell of exercise 1 of the fixture assignment ``tests/hostile/99-hostile`` (some
-also one of the real section ``02-forward-pass``). The whole battery is graded in one parallel batch with tight
-limits (1 GB, 10 CPU seconds, 48 processes, 100 kB of output per cell, 10 s per cell); then, for every attack:
+also one of the real section ``02-forward-pass``). The attacker has read ``grading/`` and ``helpers/``. The whole
+battery is graded in one parallel batch with tight limits (1 GB, 10 CPU seconds, 48 processes, 100 kB of output per
+cell, 10 s per cell); then, for every attack:
 
 * the batch did not crash, and the correct submissions still score full marks;
 * the hostile submission scores 0 on exercise 1 (what it attacked), with the reason in its notebook;
 * attacks on confidentiality or integrity report (in their own output) that they read, wrote or reached nothing,
   the gradebook holds exactly the expected rows, and no line of a solution or hidden test appears in any file
   the student receives (the feedback HTML), nor in the autograded notebook.
+
+Two classes of attack. On the machine (memory, CPU, processes, output, files, network, the kernel's death): the
+sandbox. On the grade (reading the test's frames or caches, results that are not plain data, rewriting how cells
+are parsed or run, forging replies, reaching the reference by a copy, an alias or only now and then, printing the
+hidden test): the checker, which runs every test outside the kernel and takes only plain data from it. An honest
+learner whose kernel dies late keeps the points already earned.
 
 The sandbox needs Linux, root, ``bwrap`` (Debian ``bubblewrap``) and ``setpriv`` (``util-linux``); without them
 the battery is skipped with the reason.
@@ -31,7 +38,8 @@ import nbformat
 import pytest
 
 from support import submissions as S
-from grading.sandbox.manager import DID_NOT_RUN, Limits, available, death_reason, is_test_cell, zero_delegating_exercises
+from grading.checker.execute import DID_NOT_RUN, is_test_cell, zero_delegating_exercises
+from grading.sandbox.manager import Limits, available, death_reason
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = REPO / "tests" / "hostile"
@@ -52,6 +60,7 @@ def attacks(paths: dict) -> dict:
     """``{name: code for the ex01 answer cell}``; ``paths`` are the real locations an attacker would aim at."""
     secrets = [paths["solutions"], paths["source"], paths["gradebook"], paths["submitted"], paths["workdir"]]
     return {
+        # ---------------------------------------------------------------- the machine (the sandbox)
         "memory-hog": "hog = bytearray(30 * 2**30)\n" + RELU,
         "memory-hog-slow": "hog = []\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n" + RELU,
         "cpu-spin": ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -92,6 +101,13 @@ def attacks(paths: dict) -> dict:
             "    try:\n        socket.create_connection((host, port), timeout=2).close()\n"
             "        reached.append((host, port))\n    except OSError:\n        pass\n"
             "print('ATTACK-RESULT reached', len(reached), reached)\n" + WRONG_RELU),
+        "plant-socket-links": (  # links in the kernel's socket folder, aimed at host files, before any test runs
+            "import os\nmade = []\nfor target in ['/etc/passwd', '/etc', '/']:\n"
+            "    for name in ['k-agent', 'agent', 's', 'agent-' + '0' * 32]:\n"
+            "        try:\n            os.symlink(target, '/run/nncourse/ipc/' + name + str(len(made)))\n"
+            "            made.append(name)\n        except OSError:\n            pass\n"
+            "print('ATTACK-RESULT planted', len(made))\n" + WRONG_RELU),
+        # ---------------------------------------------------------------- the grade (the checker)
         "patch-numpy-and-helpers": (
             "import numpy, helpers.checks, builtins\n"
             "numpy.allclose = lambda *a, **k: True\nnumpy.isclose = lambda *a, **k: True\n"
@@ -106,10 +122,99 @@ def attacks(paths: dict) -> dict:
             "    numpy.allclose = lambda *a, **k: True\n    helpers.checks.expect = lambda *a, **k: None\n"
             "    helpers.checks.check_not_delegating = lambda *a, **k: None\n"
             "    return np.asarray(Z, dtype=float)\n"),
-        "unhook-guard-then-patch": (  # the guard's before-cell pass is an IPython hook: remove it, then patch
+        "unhook-events-then-patch": (
             "get_ipython().events.callbacks['pre_run_cell'].clear()\nimport numpy, helpers.checks\n"
             "numpy.allclose = lambda *a, **k: True\nhelpers.checks.assert_close = lambda *a, **k: None\n"
             "helpers.checks.expect = lambda *a, **k: None\n" + WRONG_RELU),
+        "read-test-frames": (  # the caller's frames and locals: a test's expected values, if it ran here
+            "import sys, inspect, gc\n"
+            "def relu(Z):\n    Z = np.asarray(Z, dtype=float)\n"
+            "    for frame in [f.frame for f in inspect.stack()] + [sys._getframe()]:\n"
+            "        while frame is not None:\n"
+            "            for name, value in list(frame.f_locals.items()):\n"
+            "                if name.startswith(('_ref', 'expected')) and np.shape(value) == Z.shape:\n"
+            "                    return np.asarray(value, dtype=float)\n"
+            "            frame = frame.f_back\n"
+            "    for obj in gc.get_objects():\n"
+            "        if isinstance(obj, dict) and '_ref_h1' in obj and np.shape(obj['_ref_h1']) == Z.shape:\n"
+            "            return obj['_ref_h1']\n"
+            "    return Z\n"),
+        "array-like-result": (  # a result that equals whatever it is compared with
+            "class Always(np.ndarray):\n    def __eq__(self, other):\n        return np.ones(np.shape(other), bool)\n"
+            "    def __array_finalize__(self, obj):\n        pass\n"
+            "class Yes:\n    __array_priority__ = 10 ** 6\n    shape = (3,)\n"
+            "    def __array__(self, dtype=None, copy=None):\n        return np.zeros(3)\n"
+            "    def __eq__(self, other):\n        return True\n    def __getitem__(self, i):\n        return 0.0\n"
+            "    def __float__(self):\n        return 0.0\n"
+            "def relu(Z):\n    Z = np.asarray(Z, dtype=float)\n"
+            "    return Yes() if Z.size == 3 else np.zeros_like(Z).view(Always)\n"),
+        "rewrite-how-cells-run": (  # input and AST transformers, compile, __import__ and builtins, trace hooks
+            "import ast, builtins, sys\nip = get_ipython()\n"
+            "ip.input_transformers_post.append(lambda lines: [l.replace('assert', 'pass  #') for l in lines])\n"
+            "class NoAsserts(ast.NodeTransformer):\n    def visit_Assert(self, node):\n        return ast.Pass()\n"
+            "ip.ast_transformers.append(NoAsserts())\n"
+            "_real_import = builtins.__import__\n"
+            "class Fake:\n    def __getattr__(self, name):\n        return lambda *a, **k: None\n"
+            "def fake_import(name, *a, **k):\n"
+            "    return Fake() if name.startswith('helpers') else _real_import(name, *a, **k)\n"
+            "builtins.__import__ = fake_import\n"
+            "def tracer(frame, event, arg):\n    if event == 'exception':\n        frame.f_locals.clear()\n    return tracer\n"
+            "sys.settrace(tracer)\nsys.setprofile(lambda *a: None)\n" + WRONG_RELU),
+        "forge-replies": (  # end the checker's session with a forged 'ok' execute_reply, then send a fake result
+            "import gc\n"
+            "def relu(Z):\n    import zmq\n    k = get_ipython().kernel\n"
+            "    parent = k.get_parent('shell')\n"
+            "    try:\n        k.session.send(k.shell_stream, 'execute_reply', {'status': 'ok', 'execution_count': 1,\n"
+            "                       'user_expressions': {}, 'payload': []}, parent, ident=k._parent_ident.get('shell'))\n"
+            "    except Exception as exc:\n        print('forge failed', exc)\n"
+            "    for obj in gc.get_objects():\n"
+            "        if isinstance(obj, zmq.Socket) and obj.type == zmq.PAIR:\n"
+            "            for s in range(0, 50):\n"
+            "                obj.send_string('{\"s\": %d, \"ok\": {\"$\": \"nd\", \"dtype\": \"<f8\", \"shape\": [3], '\n"
+            "                               '\"b64\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAARA\"}}' % s)\n"
+            "    return np.asarray(Z, dtype=float)\n"),
+        "impersonate-agent": (  # replace the grader's helper in the kernel with one that answers every call
+            "import builtins, json\n_real = builtins.__nncourse_agent__ if hasattr(builtins, '__nncourse_agent__') else None\n"
+            "def fake(address, session):\n    import zmq\n"
+            "    s = zmq.Context.instance().socket(zmq.PAIR)\n    s.connect('ipc://' + address)\n"
+            "    s.send_string(json.dumps({'op': 'hello', 's': session}))\n"
+            "    while True:\n        msg = json.loads(s.recv_string())\n        if msg.get('op') == 'done':\n            return\n"
+            "        if msg.get('op') == 'describe':\n"
+            "            s.send_string(json.dumps({'s': session, 'ok': {n: {'kind': 'data', 'value': 1.0} for n in msg['names']}}))\n"
+            "        else:\n"
+            "            s.send_string(json.dumps({'s': session, 'ok': {'$': 'nd', 'dtype': '<f8', 'shape': [3], "
+            "'b64': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAARA'}}))\n"
+            "def relu(Z):\n    builtins.__nncourse_agent__ = fake\n    return np.asarray(Z, dtype=float)\n"),
+        "copy-the-reference": (  # a new function object on the reference's code, an alias, a closure
+            "import types, functools, helpers.activations as _A\n"
+            "_copy = types.FunctionType(_A.relu.__code__, dict(_A.relu.__globals__), 'mine')\n"
+            "_alias = functools.partial(_A.relu)\n"
+            "def relu(Z):\n    try:\n        return _copy(Z)\n    except Exception:\n        return _alias(Z)\n"),
+        "reference-from-source": (  # re-run the reference's source from the file the kernel can read
+            "import inspect, helpers.activations as _A\n_ns = {'np': np}\n"
+            "exec(compile(open(_A.__file__).read(), 'activations', 'exec'), _ns)\n"
+            "def relu(Z):\n    return _ns['relu'](Z)\n"),
+        "reference-now-and-then": (  # the reference only on inputs the visible test does not use
+            "import helpers as _H\ndef relu(Z):\n    Z = np.asarray(Z, dtype=float)\n"
+            "    return _H.relu(Z) if Z.size > 3 else np.maximum(Z, 0.0)\n"),
+        "print-hidden-source": (  # the hidden test's text from every cache an interpreter keeps
+            "import linecache, gc, sys\n"
+            "def relu(Z):\n    found = []\n"
+            "    for name, entry in list(linecache.cache.items()):\n        found.extend(entry[2] if len(entry) > 2 and entry[2] else [])\n"
+            "    ns = get_ipython().user_ns\n    found.extend(str(x) for x in ns.get('In', []) + ns.get('_ih', []))\n"
+            "    frame = sys._getframe()\n    while frame is not None:\n"
+            "        found.append(str(frame.f_code.co_consts))\n        frame = frame.f_back\n"
+            "    found.extend(o for o in gc.get_objects() if isinstance(o, str) and 'HIDDEN' in o)\n"
+            "    print('ATTACK-RESULT leaked', sum('hidden-secret-marker' in s for s in found))\n"
+            "    print('\\n'.join(found)[:50000])\n"
+            "    return np.asarray(Z, dtype=float)\n"),
+        "unreadable-nested-result": "def relu(Z):\n    return {'value': np.asarray(Z), 'me': relu}\n",
+        "spoofed-exceptions": (  # exceptions named like the course's, a KeyboardInterrupt, input()
+            "class AssertionError(Exception):\n    pass\n"
+            "def relu(Z):\n    try:\n        input('give me the answer')\n    except BaseException:\n        pass\n"
+            "    raise KeyboardInterrupt('fake timeout')\n"),
+        "mirror-into-the-test": (  # change the test's arrays through the mirrored arguments
+            "def relu(Z):\n    Z[...] = 0.0\n    return Z\n"),
         "delegate-import": "from helpers.activations import relu\n",
         "delegate-wrapper": "import helpers\ndef relu(Z):\n    return helpers.relu(Z)\n",
     }
@@ -122,10 +227,11 @@ def _grade_group(job: dict) -> dict:
 
     from grading.config import Course
     from grading.nbg import api
-    from grading.sandbox.manager import Limits, sandbox_overrides
+    from grading.checker.execute import overrides
+    from grading.sandbox.manager import Limits
 
     course = Course(source=job["source"], release=job["release"], workdir=job["workdir"], timeout=job["timeout"])
-    nbapi = api(course, **sandbox_overrides(Limits(**job["limits"])))
+    nbapi = api(course, **overrides(Limits(**job["limits"])))
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -217,6 +323,12 @@ def battery(tmp_path_factory):
         subs[("delegate-import", REAL)] = S.mutant_submission(rrel, rsrc, "ex01-answer",
                                                               "from helpers.forward import affine_forward\n")
     subs[("shadow-modules", FIX)] = S.mutant_submission(rel_nb, src_nb, "ex01-answer", WRONG_RELU)
+    # honest learners whose kernel dies late: in the next answer cell, or while the checker calls their function
+    for name, square in (("late-death-in-cell", "import os\nos._exit(3)\n"),
+                         ("late-death-in-call", "def square(x):\n    import os\n    os._exit(3)\n")):
+        nb = S.solution_submission(rel_nb, src_nb)
+        S.answer_cells(nb)["ex02-answer"].source = square
+        subs[(name, FIX)] = nb
     for (student, assignment), nb in subs.items():
         dest = work / "submitted" / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
@@ -320,6 +432,7 @@ def _outputs_text(nb, grade_id_prefix="") -> str:
 
 ATTACK_NAMES = list(attacks({"solutions": "", "source": "", "gradebook": "", "submitted": "", "workdir": "",
                              "port": 1})) + ["delete-test-cells", "shadow-modules"]
+HONEST_LATE_DEATHS = ["late-death-in-cell", "late-death-in-call"]
 
 
 # ------------------------------------------------------------------------------------------------ tests
@@ -381,7 +494,7 @@ def test_dead_kernel_scores_zero_and_says_why(battery, name, reason):
     text = _outputs_text(nb)
     assert re.search(reason, text), text[:1000]
     assert DID_NOT_RUN.split("{")[0] in text
-    from grading.sandbox.manager import stop_reasons
+    from grading.checker.execute import stop_reasons
 
     folder = _worker_dir(battery, name, FIX) / "autograded" / name / FIX
     assert re.search(reason, stop_reasons(folder)[FIX])
@@ -435,21 +548,78 @@ def test_files_beside_the_notebook_shadow_nothing(battery):
 
 
 @pytest.mark.slow
-def test_tampering_during_a_test_is_reported(battery):
-    nb = _autograded(battery, "patch-during-test")
-    text = _outputs_text(nb, "ex01-tests")
-    assert "TamperingDetected" in text or "AssertionError" in text
-    # the patches did not outlive the test: exercise 2's tests ran on the real helpers and passed
-    assert _score(battery, "patch-during-test", key="ex02") == 10.0
+@pytest.mark.parametrize("name", ["patch-numpy-and-helpers", "patch-during-test", "unhook-events-then-patch",
+                                  "rewrite-how-cells-run"])
+def test_patching_the_kernel_reaches_no_test(battery, name):
+    """The tests never run in the kernel: whatever the answer patches there (numpy, the test helpers, IPython's
+    hooks and transformers, __import__, trace hooks), the checker's copies are untouched; the wrong answer scores 0
+    and the next exercise, whose answer the patches did not break, still earns its points."""
+    assert _score(battery, name) == 0
+    text = _outputs_text(_autograded(battery, name), "ex01-tests")
+    assert "AssertionError" in text or "Error" in text
+    if name != "rewrite-how-cells-run":  # that one also breaks the kernel's own imports, for the learner's ex02
+        assert _score(battery, name, key="ex02") == 10.0
 
 
 @pytest.mark.slow
-def test_removing_the_guard_hook_is_itself_tampering(battery):
-    """Without its pre_run_cell hook the guard does not restore before the test; the check after it still sees
-    the patches (and the missing hook), so the test scores 0, and the next exercise runs on the real helpers."""
-    text = _outputs_text(_autograded(battery, "unhook-guard-then-patch"), "ex01-tests")
-    assert "TamperingDetected" in text
-    assert _score(battery, "unhook-guard-then-patch", key="ex02") == 10.0
+@pytest.mark.parametrize("name,says", [
+    ("read-test-frames", "AssertionError"),
+    ("array-like-result", "cannot read"),
+    ("forge-replies", ""),
+    ("impersonate-agent", ""),
+    ("unreadable-nested-result", "cannot read"),
+    ("spoofed-exceptions", "TestTimedOut|interrupted|time limit"),
+    ("mirror-into-the-test", "AssertionError"),
+])
+def test_attacks_on_the_checker_earn_nothing(battery, name, says):
+    """Nothing the kernel holds or sends can stand for a test's verdict: its frames hold no expected value, its
+    results are decoded as plain data only, its forged replies and messages are plain data too (or end the call)."""
+    assert _score(battery, name) == 0, battery["scores"][(name, FIX)]
+    text = _outputs_text(_autograded(battery, name), "ex01-tests")
+    assert re.search(says, text), text[:2000]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["copy-the-reference", "reference-from-source", "reference-now-and-then"])
+def test_the_grading_kernel_has_no_reference(battery, name):
+    """In the grading kernel the reference is a stub: a copy of its code, an alias, its source re-run, or a call
+    only on some inputs all raise DelegationError, and the whole exercise scores 0."""
+    assert _score(battery, name) == 0, battery["scores"][(name, FIX)]
+    nb = _autograded(battery, name)
+    text = _outputs_text(nb, "ex01-tests")
+    assert "DelegationError" in text
+    for cell in nb.cells:
+        if is_test_cell(cell) and cell.metadata.nbgrader["grade_id"].startswith("ex01-"):
+            assert any(o.output_type == "error" for o in cell.outputs)
+    assert _score(battery, name, key="ex02") == 10.0
+
+
+@pytest.mark.slow
+def test_the_hidden_test_is_nowhere_in_the_kernel(battery):
+    out = _outputs_text(_autograded(battery, "print-hidden-source"), "ex01")
+    assert "ATTACK-RESULT leaked 0" in out, out[:2000]
+
+
+@pytest.mark.slow
+def test_planted_links_redirect_nothing(battery):
+    import stat
+
+    out = _outputs_text(_autograded(battery, "plant-socket-links"), "ex01-answer")
+    assert "ATTACK-RESULT planted" in out
+    assert stat.S_IMODE(os.stat("/etc/passwd").st_mode) == 0o644
+    assert not Path("/etc/s").exists() and not list(Path("/etc").glob("agent-*"))
+    assert _score(battery, "plant-socket-links", key="ex02") == 10.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", HONEST_LATE_DEATHS)
+def test_a_late_kernel_death_keeps_the_points_already_earned(battery, name):
+    """Exercise 1 passed before the kernel died in exercise 2's answer (or while the checker called it): its points
+    stay; exercise 2's tests did not run and say why."""
+    assert _score(battery, name) == 10.0, battery["scores"][(name, FIX)]
+    assert _score(battery, name, key="ex02") == 0
+    text = _outputs_text(_autograded(battery, name), "ex02-tests")
+    assert "TestNotRun" in text and "the kernel" in text, text[:1000]
 
 
 @pytest.mark.slow
@@ -649,10 +819,10 @@ def test_autograde_killed_mid_batch_then_rerun_matches_an_uninterrupted_run(tmp_
 
 
 def test_output_cap_keeps_the_beginning_and_says_so():
-    """GuardedExecute.output: a cell's stream output stops at the cap, with one note; other cells still print."""
-    from grading.sandbox.manager import GuardedExecute
+    """TrustedExecute.output: a cell's stream output stops at the cap, with one note; other cells still print."""
+    from grading.checker.execute import TrustedExecute
 
-    ex = GuardedExecute(max_cell_output_bytes=1000, max_output_bytes=2500)
+    ex = TrustedExecute(max_cell_output_bytes=1000, max_output_bytes=2500)
     ex._cell_bytes, ex._total_bytes, ex._truncated = {}, 0, set()
     ex.output_hook_stack = __import__("collections").defaultdict(list)
     ex.clear_before_next_output = False

@@ -99,7 +99,7 @@ class TrustedExecute(Execute):
         self._stopped = ""
         self._cell_bytes, self._total_bytes, self._truncated = {}, 0, set()
         self._timed_out_unresponsive, self._left_running, self._baseline = False, 0, None
-        self._checker = None
+        self._checker, self._count = None, 0
         info = resources.get("nbgrader", {}) if resources else {}
         trusted = trusted_cells(info["db_url"], info["notebook"], info["assignment"])
         self._tests, self._hidden = trusted["tests"], trusted["hidden"]
@@ -142,6 +142,8 @@ class TrustedExecute(Execute):
         grade_id = _meta(cell).get("grade_id")
         if step.action == "test" and grade_id in self._tests:
             cell.outputs = self._run_test(grade_id)
+            self._count += 1
+            cell.execution_count = self._count
             cell["_ran"] = True
             return cell, resources
         if step.action != "run" or self._stopped:
@@ -156,6 +158,7 @@ class TrustedExecute(Execute):
             self._stop(self._reason_from(exc))
         finally:
             cell.source = original
+        self._count = max(self._count, cell.get("execution_count") or 0)
         if self._timeout_reason():
             self._stop(self._timeout_reason())
         return cell, resources
