@@ -19,6 +19,7 @@ def collapse(W1, b1, W2, b2):
     {
         "name": "collapse-wrong-order-transposed",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-collapse",
         "source": '''
 def collapse(W1, b1, W2, b2):
@@ -28,6 +29,7 @@ def collapse(W1, b1, W2, b2):
     {
         "name": "collapse-bias-is-b2",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-collapse",
         "source": '''
 def collapse(W1, b1, W2, b2):
@@ -46,6 +48,7 @@ def collapse(W1, b1, W2, b2):
     {
         "name": "collapse-b1-not-transformed-by-w2-sum",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-collapse",
         "source": '''
 import numpy as np
@@ -69,6 +72,7 @@ def collapse(W1, b1, W2, b2):
     {
         "name": "gap-mean-not-max",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-gap",
         "source": '''
 import numpy as np
@@ -81,6 +85,7 @@ def relu_collapse_gap(X, W1, b1, W2, b2):
     {
         "name": "gap-no-abs",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-gap",
         "source": '''
 import numpy as np
@@ -93,6 +98,7 @@ def relu_collapse_gap(X, W1, b1, W2, b2):
     {
         "name": "gap-relu-before-bias",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-gap",
         "source": '''
 import numpy as np
@@ -105,6 +111,7 @@ def relu_collapse_gap(X, W1, b1, W2, b2):
     {
         "name": "gap-relu-on-output-too",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-gap",
         "source": '''
 import numpy as np
@@ -117,6 +124,7 @@ def relu_collapse_gap(X, W1, b1, W2, b2):
     {
         "name": "gap-first-example-only",
         "exercise": "s01",
+        "keeps_at_least": 6,
         "cell": "s01-answer-gap",
         "source": '''
 import numpy as np
