@@ -74,6 +74,18 @@ def affine_forward(X, W, b):
     return _reference(X, W, b)
 ''',
     },
+    {
+        "name": "squeezes-the-output",
+        "exercise": "ex01",
+        "cell": "ex01-answer",
+        "keeps_at_least": 10,
+        "source": '''
+import numpy as np
+
+def affine_forward(X, W, b):
+    return np.squeeze(X @ W.T + b)      # drops the batch axis when B = 1 (and the output axis when d_out = 1)
+''',
+    },
     # ---------------------------------------------------------------- ex03: two_layer_forward
     {
         "name": "relu-on-logits",
@@ -141,6 +153,19 @@ from helpers import forward as _F
 
 def two_layer_forward(X, W1, b1, W2, b2):
     return _F.mlp_forward(X, [_F.Layer(W1, b1), _F.Layer(W2, b2)])[0]
+''',
+    },
+    {
+        "name": "squeezes-the-logits",
+        "exercise": "ex03",
+        "cell": "ex03-answer",
+        "keeps_at_least": 10,
+        "source": '''
+import numpy as np
+
+def two_layer_forward(X, W1, b1, W2, b2):
+    H = np.maximum(X @ W1.T + b1, 0.0)
+    return (H @ W2.T + b2).squeeze()    # (B, C) becomes (C,) for one example
 ''',
     },
 ]
