@@ -220,9 +220,10 @@ def swiglu(X, W1, W2):
     ----------
     X : ndarray of shape (B, d_in)
     W1 : ndarray of shape (d_ff, d_in)
-        The linear ("up") projection.
+        The linear ("up") projection, :math:`W_\text{up}` (LLaMA's ``w3``).
     W2 : ndarray of shape (d_ff, d_in)
-        The gate projection.
+        The gate projection, :math:`W_\text{gate}` (LLaMA's ``w1``); swish is applied to this branch.
+        LLaMA's ``w2`` is the down projection that follows, :math:`d_{ff} \to d`.
 
     Returns
     -------

@@ -18,6 +18,7 @@ MUTANTS = [
     {
         "name": "grad-one-at-zero",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": _RELU_OK + '''
 def relu_grad(Z):
@@ -27,6 +28,7 @@ def relu_grad(Z):
     {
         "name": "relu-returns-mask",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": '''
 def relu(Z):
@@ -36,6 +38,7 @@ def relu(Z):
     {
         "name": "relu-in-place",
         "exercise": "ex02",
+        "keeps_at_least": 5,
         "cell": "ex02-answer",
         "source": '''
 def relu(Z):
@@ -46,6 +49,7 @@ def relu(Z):
     {
         "name": "grad-returns-z-where-positive",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": _RELU_OK + '''
 def relu_grad(Z):
@@ -55,6 +59,7 @@ def relu_grad(Z):
     {
         "name": "relu-np-max-reduction",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": '''
 def relu(Z):
@@ -64,6 +69,7 @@ def relu(Z):
     {
         "name": "relu-abs",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": '''
 def relu(Z):
@@ -73,6 +79,7 @@ def relu(Z):
     {
         "name": "grad-boolean-mask",
         "exercise": "ex02",
+        "keeps_at_least": 4,
         "cell": "ex02-answer",
         "source": _RELU_OK + '''
 def relu_grad(Z):
@@ -82,6 +89,7 @@ def relu_grad(Z):
     {
         "name": "grad-in-place",
         "exercise": "ex02",
+        "keeps_at_least": 5,
         "cell": "ex02-answer",
         "source": _RELU_OK + '''
 def relu_grad(Z):
