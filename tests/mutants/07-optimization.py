@@ -23,6 +23,7 @@ MUTANTS = [
     {
         "name": "adam-no-bias-correction",
         "exercise": "s07",
+        "keeps_at_least": 5,
         "cell": "s07-answer-adam",
         "source": _adam('''
     return theta - lr * m / (np.sqrt(v) + eps), m, v
@@ -31,6 +32,7 @@ MUTANTS = [
     {
         "name": "adam-t-minus-one",
         "exercise": "s07",
+        "keeps_at_least": 5,
         "cell": "s07-answer-adam",
         "source": _adam('''
     m_hat = m / (1 - beta1 ** (t - 1))
@@ -41,6 +43,7 @@ MUTANTS = [
     {
         "name": "adam-correction-after-sqrt",
         "exercise": "s07",
+        "keeps_at_least": 5,
         "cell": "s07-answer-adam",
         "source": _adam('''
     m_hat = m / (1 - beta1 ** t)
@@ -50,6 +53,7 @@ MUTANTS = [
     {
         "name": "adam-eps-inside-sqrt",
         "exercise": "s07",
+        "keeps_at_least": 9,
         "cell": "s07-answer-adam",
         "source": _adam('''
     m_hat = m / (1 - beta1 ** t)
@@ -60,6 +64,7 @@ MUTANTS = [
     {
         "name": "adam-returns-corrected-moments",
         "exercise": "s07",
+        "keeps_at_least": 6,
         "cell": "s07-answer-adam",
         "source": _adam('''
     m_hat = m / (1 - beta1 ** t)
@@ -70,6 +75,7 @@ MUTANTS = [
     {
         "name": "adam-in-place",
         "exercise": "s07",
+        "keeps_at_least": 9,
         "cell": "s07-answer-adam",
         "source": '''
 def adam_step(theta, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -84,6 +90,7 @@ def adam_step(theta, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     {
         "name": "clip-each-array-separately",
         "exercise": "s07",
+        "keeps_at_least": 8,
         "cell": "s07-answer-clip",
         "source": _clip('''
     norm = math.sqrt(sum(float(np.sum(g ** 2)) for g in grads))
@@ -97,6 +104,7 @@ def adam_step(theta, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     {
         "name": "clip-scales-small-gradients-up",
         "exercise": "s07",
+        "keeps_at_least": 8,
         "cell": "s07-answer-clip",
         "source": _clip('''
     norm = math.sqrt(sum(float(np.sum(g ** 2)) for g in grads))
@@ -107,6 +115,7 @@ def adam_step(theta, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     {
         "name": "clip-returns-norm-after-clipping",
         "exercise": "s07",
+        "keeps_at_least": 8,
         "cell": "s07-answer-clip",
         "source": _clip('''
     norm = math.sqrt(sum(float(np.sum(g ** 2)) for g in grads))
@@ -117,6 +126,7 @@ def adam_step(theta, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     {
         "name": "clip-divides-by-zero-norm",
         "exercise": "s07",
+        "keeps_at_least": 9,
         "cell": "s07-answer-clip",
         "source": _clip('''
     norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
