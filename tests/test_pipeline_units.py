@@ -118,62 +118,6 @@ def test_in_process_grading_gives_kernels_one_blas_thread_then_restores_the_envi
     assert os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in os.environ
 
 
-def _nb(*cells):
-    """A notebook from ``(kind, source)`` pairs: kind ``"demo"``, ``"answer"``, ``"test"`` or ``"md"``."""
-    from nbformat.v4 import new_markdown_cell
-
-    out = []
-    for i, (kind, source) in enumerate(cells):
-        if kind == "md":
-            out.append(new_markdown_cell(source))
-            continue
-        cell = new_code_cell(source)
-        if kind != "demo":
-            cell.metadata["nbgrader"] = {"grade_id": f"ex01-{kind}{i}", "solution": kind == "answer",
-                                         "grade": kind == "test", "locked": kind == "test", "points": 1}
-        out.append(cell)
-    return new_notebook(cells=out)
-
-
-def _lean_sources(nb, source=None):
-    from support.submissions import without_examples
-
-    return [c.source for c in without_examples(nb, source or nb).cells]
-
-
-def test_without_examples_keeps_what_graded_cells_read_and_drops_the_rest():
-    nb = _nb(("demo", "import numpy as np\nimport matplotlib.pyplot as plt\nfrom helpers import forward as F"),
-             ("md", "## 1.1"),
-             ("demo", "X = np.ones((2, 3))\nfig, ax = plt.subplots()\nax.plot(F.relu(X))\nplt.show()"),
-             ("answer", "def f(Z):\n    return np.maximum(Z, 0)"),
-             ("demo", "print(f(X))"),
-             ("test", "assert f(X).shape == (2, 3)"))
-    assert _lean_sources(nb) == ["import numpy as np", "## 1.1", "X = np.ones((2, 3))",
-                                 "def f(Z):\n    return np.maximum(Z, 0)", "assert f(X).shape == (2, 3)"]
-
-
-def test_without_examples_reads_hidden_tests_from_the_source():
-    answer = "def f(Z):\n    return np.asarray(Z)"
-    release = _nb(("demo", "import numpy as np\nsecret = np.arange(3)"), ("answer", answer), ("test", "assert f(1) == 1"))
-    source = _nb(("demo", "import numpy as np\nsecret = np.arange(3)"), ("answer", answer),
-                 ("test", "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert (f(secret) == secret).all()\n"
-                          "### END HIDDEN TESTS"))
-    assert _lean_sources(release)[0] == "import numpy as np"          # the release alone does not need `secret`
-    assert _lean_sources(release, source)[0] == "import numpy as np\nsecret = np.arange(3)"
-
-
-def test_without_examples_scopes_changes_and_keeps_the_unparsable():
-    nb = _nb(("demo", "import numpy as np\nrng = np.random.default_rng(0)\nX = rng.normal(size=3)\n"
-                      "rng.shuffle(X)\nZ = 5; W = 6\nprint(np.mean(X))"),
-             ("test", "def check(Z, rng=None):\n    return Z + 1\nassert check(X).shape == (3,) and W == 6"))
-    # rng.shuffle(X) changes X (kept); Z is check's parameter, not the global Z; Z = 5; W = 6 share a line
-    assert _lean_sources(nb)[0] == ("import numpy as np\nrng = np.random.default_rng(0)\nX = rng.normal(size=3)\n"
-                                    "rng.shuffle(X)\nW = 6")
-    magic = _nb(("demo", "import numpy as np\nunused = 1"), ("demo", "%matplotlib inline"), ("demo", "print(2)"),
-                ("test", "assert np.pi > 3"))
-    assert _lean_sources(magic) == ["import numpy as np\nunused = 1", "%matplotlib inline", "assert np.pi > 3"]
-
-
 def test_descendants_sees_a_process_tree_and_not_the_dead():
     import os
     import subprocess

@@ -111,31 +111,56 @@ def _worker_init() -> None:
 
 
 def _grade_one(job: dict) -> dict:
-    """Grade one submission in a private course directory (runs in a worker process)."""
+    """Grade one submission in a private course directory and return what it produced, as plain data.
+
+    Runs in a worker process (or a Dask worker, or this process). Nothing outside ``job["root"]`` is written, so a
+    job can run again (a retry, a second worker) with the same result. The returned dict holds the student and the
+    assignment, ``success``, ``reason``/``log``/``error`` when it failed, ``rows`` (the gradebook rows nbgrader wrote
+    for the submission, see :func:`read_rows`), ``files`` (``{relative path: bytes}`` of the autograded folder) and
+    ``seconds``.
+    """
     from ..nbg import api
 
     start = time.perf_counter()
     root = Path(job["root"])
+    rows, files = None, {}
     try:
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
         sub_dst = root / "submitted" / job["student"] / job["assignment"]
-        if sub_dst.exists():
-            shutil.rmtree(sub_dst)
-        shutil.copytree(job["submitted"], sub_dst)
-        shutil.copyfile(job["template_db"], root / "gradebook.db")
+        if "submission" in job:  # the files themselves (a remote worker cannot read the instructor's folder)
+            for rel, data in job["submission"].items():
+                (sub_dst / rel).parent.mkdir(parents=True, exist_ok=True)
+                (sub_dst / rel).write_bytes(data)
+        else:
+            shutil.copytree(job["submitted"], sub_dst)
+        template = root / "gradebook.db"
+        if "template_bytes" in job:
+            template.write_bytes(job["template_bytes"])
+        else:
+            shutil.copyfile(job["template_db"], template)
         course = Course(source=job["source"], release=job["release"], workdir=root, db_url=None,
                         timeout=job["timeout"], course_id=job["course_id"], sandbox=job.get("sandbox"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)  # SQLAlchemy autoflush noise from nbgrader
             result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
+        rows = read_rows(f"sqlite:///{template}", job["student"], job["assignment"])
+        produced = root / "autograded" / job["student"] / job["assignment"]
+        if result.get("success") and produced.is_dir():
+            files = {str(p.relative_to(produced)): p.read_bytes() for p in sorted(produced.rglob("*")) if p.is_file()}
     except Exception as exc:  # the pipeline around nbgrader broke for this submission
         import traceback
 
         result = {"success": False, "log": "", "error": traceback.format_exc(),
                   "reason": f"{type(exc).__name__}: {exc}"}
-    result = {k: result.get(k) for k in ("success", "log", "error", "reason")}
-    result.update(student=job["student"], assignment=job["assignment"], root=str(root),
-                  seconds=time.perf_counter() - start)
-    return result
+    finally:
+        if job.get("cleanup", True):
+            shutil.rmtree(root, ignore_errors=True)
+    out = {k: result.get(k) for k in ("success", "log", "error", "reason")}
+    out.update(student=job["student"], assignment=job["assignment"], root=str(root), rows=rows, files=files,
+               seconds=time.perf_counter() - start)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- parent side
@@ -160,28 +185,32 @@ def failure_reason(log: str, error: str = "") -> str:
     return "nbgrader could not grade this submission (see the log)"
 
 
-def _merge_submission(main_gb, worker_db: Path, student: str, assignment: str) -> None:
-    """Copy one submission's autograder results from a worker gradebook into the main one."""
+def read_rows(db_url: str, student: str, assignment: str):
+    """One submission's autograder results in a gradebook, as plain data (``None`` if it has none):
+    ``{"timestamp": ..., "notebooks": [(name, late penalty, [(grade, auto_score, needs_manual)],
+    [(comment, auto_comment)])]}``."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    rows, timestamp = [], None
-    with Gradebook(f"sqlite:///{worker_db}") as wgb:
+    with Gradebook(db_url) as gb:
         try:
-            wsub = wgb.find_submission(assignment, student)
+            sub = gb.find_submission(assignment, student)
         except MissingEntry:
-            wsub = None
-        if wsub is not None:
-            timestamp = wsub.timestamp
-            for wnb in wsub.notebooks:
-                grades = [(g.name, g.auto_score, g.needs_manual_grade) for g in wnb.grades]
-                comments = [(c.name, c.auto_comment) for c in wnb.comments]
-                rows.append((wnb.name, wnb.late_submission_penalty, grades, comments))
+            return None
+        return {"timestamp": sub.timestamp,
+                "notebooks": [(nb.name, nb.late_submission_penalty,
+                               [(g.name, g.auto_score, g.needs_manual_grade) for g in nb.grades],
+                               [(c.name, c.auto_comment) for c in nb.comments]) for nb in sub.notebooks]}
+
+
+def write_rows(main_gb, rows, student: str, assignment: str) -> None:
+    """Write one submission's results (:func:`read_rows`) into the main gradebook, as nbgrader's
+    ``SaveAutoGrades`` would have."""
     main_gb.update_or_create_student(student)
-    if timestamp is not None:
-        main_gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+    if rows is not None and rows.get("timestamp") is not None:
+        main_gb.update_or_create_submission(assignment, student, timestamp=rows["timestamp"])
     else:
         main_gb.update_or_create_submission(assignment, student)
-    for nb_name, penalty, grades, comments in rows:
+    for nb_name, penalty, grades, comments in (rows or {}).get("notebooks", []):
         mnb = main_gb.find_submission_notebook(nb_name, assignment, student)
         mnb.late_submission_penalty = penalty
         for name, auto_score, needs_manual in grades:
@@ -321,7 +350,6 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
         job_list = []
         for i, (student, assignment) in enumerate(todo):
             root = tmp / f"job{i:05d}"
-            root.mkdir()
             job_list.append(dict(root=str(root), student=student, assignment=assignment,
                                  submitted=str(course.submitted / student / assignment),
                                  template_db=str(template), source=str(course.source),
@@ -334,44 +362,48 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
             bar = tqdm(total=len(job_list), unit="submission", desc="autograde", dynamic_ncols=True)
         with Gradebook(course.gradebook_url, course.course_id) as main_gb:
             for res in _run_jobs(job_list, jobs, pool):
-                student, assignment = res["student"], res["assignment"]
-                root = Path(res["root"])
-                dest = course.autograded / student / assignment
-                with warnings.catch_warnings():
-                    # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless
-                    warnings.simplefilter("ignore", category=Warning)
-                    _merge_submission(main_gb, root / "gradebook.db", student, assignment)
-                if dest.exists():
-                    shutil.rmtree(dest)
-                produced = root / "autograded" / student / assignment
-                if res["success"] and produced.is_dir():
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.move(str(produced), str(dest))
-                    result.graded.append((student, assignment))
-                    if log:
-                        from ..checker.execute import stop_reasons
-
-                        for why in stop_reasons(dest).values():
-                            log(f"{student} / {assignment}: execution stopped, later tests score 0: {why}")
-                    stopped = _timed_out_cells(dest)
-                    if stopped:
-                        result.timeouts[(student, assignment)] = stopped
-                        if log:
-                            log(f"{student} / {assignment}: cell(s) {', '.join(stopped)} stopped by the "
-                                f"{course.timeout} s timeout")
-                else:
-                    reason = res.get("reason") or failure_reason(res.get("log") or "", res.get("error") or "")
-                    fail = Failure(student, assignment, reason, (res.get("log") or "") + (res.get("error") or ""))
-                    result.failures.append(fail)
-                    if log:
-                        log(f"could not grade {fail}")
-                shutil.rmtree(root, ignore_errors=True)
+                record(course, main_gb, res, result, log)
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
             bar.close()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def record(course: Course, main_gb, res: dict, result: BatchResult, log=None) -> None:
+    """Take one finished job (:func:`_grade_one`'s plain data) into the gradebook and the instructor folder: the
+    only place that writes them. Safe to call again for the same submission (the second write replaces the first)."""
+    student, assignment = res["student"], res["assignment"]
+    dest = course.autograded / student / assignment
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless
+        warnings.simplefilter("ignore", category=Warning)
+        write_rows(main_gb, res.get("rows"), student, assignment)
+    if dest.exists():
+        shutil.rmtree(dest)
+    if res["success"] and res.get("files"):
+        for rel, data in res["files"].items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_bytes(data)
+        result.graded.append((student, assignment))
+        if log:
+            from ..checker.execute import stop_reasons
+
+            for why in stop_reasons(dest).values():
+                log(f"{student} / {assignment}: the kernel was stopped, later tests score 0: {why}")
+        stopped = _timed_out_cells(dest)
+        if stopped:
+            result.timeouts[(student, assignment)] = stopped
+            if log:
+                log(f"{student} / {assignment}: cell(s) {', '.join(stopped)} stopped by the "
+                    f"{course.timeout} s timeout")
+    else:
+        reason = res.get("reason") or failure_reason(res.get("log") or "", res.get("error") or "")
+        fail = Failure(student, assignment, reason, (res.get("log") or "") + (res.get("error") or ""))
+        result.failures.append(fail)
+        if log:
+            log(f"could not grade {fail}")
 
 
 @contextlib.contextmanager
