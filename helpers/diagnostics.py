@@ -49,7 +49,8 @@ def layer_shapes(X, layers: Sequence[Layer]) -> list[tuple[int, int]]:
     ----------
     X : ndarray of shape (B, d_0)
     layers : sequence of Layer
-        ``layers[l].W`` must have shape ``(d_{l+1}, d_l)`` and ``layers[l].b`` shape ``(d_{l+1},)``.
+        ``layers[l - 1]`` is layer ``l`` (layers are numbered 1..L): its ``W`` must have shape ``(d_l, d_{l-1})``
+        and its ``b`` shape ``(d_l,)``.
 
     Returns
     -------
@@ -59,8 +60,8 @@ def layer_shapes(X, layers: Sequence[Layer]) -> list[tuple[int, int]]:
     Raises
     ------
     ValueError
-        Naming the layer and both shapes, e.g. ``layer 1: W has shape (16, 3) but its input is
-        (B, d_1) = (8, 16); expected W of shape (d_2, 16) (is W transposed?)``.
+        Naming the layer (numbered from 1) and both shapes, e.g. ``layer 2: W has shape (16, 3) but its input
+        is (B, d_1) = (8, 16); expected W of shape (d_2, 16) (is W transposed?)``.
     """
     fn = "layer_shapes"
     X = np.asarray(X)
@@ -71,16 +72,16 @@ def layer_shapes(X, layers: Sequence[Layer]) -> list[tuple[int, int]]:
         raise ValueError(f"{fn}: layers is empty; expected at least one Layer(W, b)")
     B, d = X.shape
     shapes = [(B, d)]
-    for l, layer in enumerate(layers):
+    for l, layer in enumerate(layers, start=1):
         W, b = np.asarray(layer[0]), np.asarray(layer[1])
         if W.ndim != 2:
             raise ValueError(f"{fn}: layer {l}: W must be 2-D (d_out, d_in), got shape {W.shape}")
         if W.shape[1] != d:
             hint = " (is W transposed?)" if W.shape[0] == d else ""
-            raise ValueError(f"{fn}: layer {l}: W has shape {W.shape} but its input is (B, d_{l}) = ({B}, {d}); "
-                             f"expected W of shape (d_{l + 1}, {d}){hint}")
+            raise ValueError(f"{fn}: layer {l}: W has shape {W.shape} but its input is (B, d_{l - 1}) = ({B}, {d}); "
+                             f"expected W of shape (d_{l}, {d}){hint}")
         if b.shape != (W.shape[0],):
-            raise ValueError(f"{fn}: layer {l}: b has shape {b.shape}, expected (d_{l + 1},) = ({W.shape[0]},) "
+            raise ValueError(f"{fn}: layer {l}: b has shape {b.shape}, expected (d_{l},) = ({W.shape[0]},) "
                              f"to match W of shape {W.shape}")
         d = W.shape[0]
         shapes.append((B, d))
@@ -88,9 +89,9 @@ def layer_shapes(X, layers: Sequence[Layer]) -> list[tuple[int, int]]:
 
 
 def format_shapes(shapes: Sequence[tuple[int, int]]) -> str:
-    """One line per layer: ``input (B, d_0) -> layer 0 (B, d_1) -> ...``, for printing."""
+    """One line per layer: ``input (B, d_0)``, ``layer 1 (B, d_1)``, ..., for printing (layers numbered from 1)."""
     lines = [f"input    {tuple(shapes[0])}"]
-    lines += [f"layer {l:<2d} {tuple(s)}" for l, s in enumerate(shapes[1:])]
+    lines += [f"layer {l:<2d} {tuple(s)}" for l, s in enumerate(shapes[1:], start=1)]
     return "\n".join(lines)
 
 

@@ -35,6 +35,10 @@ class TrainLog(NamedTuple):
 
     If the loss becomes ``nan`` or ``inf`` training stops: the last row is the non-finite step,
     so ``T`` can be smaller than the number of steps asked for.
+
+    ``act_mean`` and ``act_std`` come from the step's minibatch; ``dead_frac`` from a forward pass over the whole
+    training set with the same parameters, because a unit that is silent on the 64 examples of one minibatch may
+    fire on others (measured on minibatches, a healthy network seems to lose units it does not lose).
     """
 
     step: np.ndarray  #: (T,) int, the step index
@@ -46,7 +50,7 @@ class TrainLog(NamedTuple):
     grad_norm: np.ndarray  #: (T, L) Frobenius norm of layer l's gradient, sqrt(||dW_l||^2 + ||db_l||^2)
     act_mean: np.ndarray  #: (T, L-1) mean of hidden layer l's activations H_l over batch and units
     act_std: np.ndarray  #: (T, L-1) standard deviation of H_l over batch and units
-    dead_frac: np.ndarray  #: (T, L-1) fraction of layer l's units whose output is 0 on every example of the batch
+    dead_frac: np.ndarray  #: (T, L-1) fraction of layer l's units whose output is 0 on every training example
     update_ratio: np.ndarray  #: (T, L) ||W_l(after) - W_l(before)||_F / ||W_l(before)||_F
 
 
@@ -103,7 +107,7 @@ def _backward(dZ, cache, layers, f_grad, normed, derivs=None):
 
 
 def mlp_forward_normed(X, layers: Sequence[Layer], activation="relu"):
-    r"""MLP with a parameter-free LayerNorm before every hidden activation: :math:`H_{l+1} = \phi(\mathrm{LN}(H_l W_l^\top + b_l))`.
+    r"""MLP with a parameter-free LayerNorm before every hidden activation: :math:`H_l = \phi(\mathrm{LN}(H_{l-1} W_l^\top + b_l))`.
 
     Parameters
     ----------
@@ -261,12 +265,14 @@ def train_mlp(X, y, layers: Sequence[Layer], optimizer, *, steps: int | None = N
             rows["train_loss"][t], rows["train_acc"][t] = loss, acc
             if has_val:
                 rows["val_loss"][t], rows["val_acc"][t] = _loss_acc(_forward(X_val, layers, act, f_act, normed)[0], y_val)
+            full = cache if len(idx) == n else _forward(X, layers, act, f_act, normed)[1]   # the whole training set
             for l in range(L - 1):
                 H = cache.inputs[l + 1]
                 m = H.mean()
                 act_mean[t, l] = m
                 act_std[t, l] = np.sqrt(max(np.vdot(H, H) / H.size - m * m, 0.0))
-                dead_frac[t, l] = 1.0 - np.count_nonzero(np.any(H, axis=0)) / H.shape[1]
+                H_all = full.inputs[l + 1]
+                dead_frac[t, l] = 1.0 - np.count_nonzero(np.any(H_all, axis=0)) / H_all.shape[1]
             if not np.isfinite(loss):
                 T = t + 1
                 break

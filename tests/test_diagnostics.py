@@ -14,13 +14,13 @@ def test_layer_shapes_and_errors():
     layers = I.init_mlp([5, 7, 3], rng)
     X = rng.normal(size=(4, 5))
     assert D.layer_shapes(X, layers) == [(4, 5), (4, 7), (4, 3)]
-    with pytest.raises(ValueError, match=r"layer 1: W has shape \(7, 3\).*transposed"):
+    with pytest.raises(ValueError, match=r"layer 2: W has shape \(7, 3\).*\(B, d_1\).*\(d_2, 7\).*transposed"):
         D.layer_shapes(X, [layers[0], Layer(layers[1].W.T, layers[1].b)])
-    with pytest.raises(ValueError, match=r"layer 0: b has shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"layer 1: b has shape \(5,\), expected \(d_1,\)"):
         D.layer_shapes(X, [Layer(layers[0].W, np.zeros(5)), layers[1]])
     with pytest.raises(ValueError, match="batch axis"):
         D.layer_shapes(X[0], layers)
-    assert "layer 1" in D.format_shapes(D.layer_shapes(X, layers))
+    assert "layer 2" in D.format_shapes(D.layer_shapes(X, layers)) and "layer 0" not in D.format_shapes(D.layer_shapes(X, layers))
 
 
 def test_activation_stats_and_gradient_norms():
