@@ -371,8 +371,15 @@ def test_log_norm_law():
     assert s.shape == (4000,)
     assert np.var(s) == pytest.approx(5 * 16 / 64, rel=0.15)
     assert abs(np.mean(s)) < 0.2 * 16  # E log of a mean-one factor is about -Var/2 per layer
-    res = K.depth_width_experiment(0, configs=((16, 4),), n_nets=500)
-    assert res.ratio.shape == (1,) and res.samples[(16, 4)].shape == (500,)
+    res = K.depth_width_experiment(0, configs=((32, 4),), n_nets=500)
+    assert res.ratio.shape == (1,) and res.samples[(32, 4)].shape == (500,)
+    # the layer factor (2/N) chi^2_k, k ~ Binomial(N, 1/2), has the law of (2/N) sum relu(g)^2: mean 1, variance 5/N
+    logs = K.log_norm_samples(8, 1, 200_000, np.random.default_rng(19))
+    g = np.random.default_rng(20).normal(size=(200_000, 8))
+    direct = 2 / 8 * np.sum(np.maximum(g, 0) ** 2, axis=1)
+    np.testing.assert_allclose([np.exp(logs).mean(), np.exp(logs).var()], [1.0, 5 / 8], rtol=0.02)
+    np.testing.assert_allclose(np.quantile(np.exp(logs), [0.1, 0.5, 0.9]), np.quantile(direct, [0.1, 0.5, 0.9]),
+                               rtol=0.02)
 
 
 # ---------------------------------------------------------------------------------------------

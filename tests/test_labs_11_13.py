@@ -88,7 +88,7 @@ def test_lab12_nngp_recursion(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_lab12_depth_to_width_law(seed):
     res = K.depth_width_experiment(seed)
-    # (32, 8): 1.07-1.20, (64, 16): 1.03-1.08, (128, 32): 1.01-1.07, (64, 64): 1.01-1.11
+    # (32, 8): 1.11-1.17, (64, 16): 1.03-1.11, (128, 32): 0.97-1.03, (64, 64): 1.02-1.06
     assert np.all((0.9 <= res.ratio) & (res.ratio <= 1.3)), dict(zip(res.configs, res.ratio))
 
 
