@@ -848,6 +848,7 @@ class RFvsKRR(NamedTuple):
     test_nmse: np.ndarray  #: (K,) test MSE / variance of random features
     krr_coefficients: np.ndarray  #: (3,) the same coefficients for KRR with the limit kernel
     krr_nmse: float
+    kernel_error: np.ndarray  #: (K,) ||Phi Phi^T - K||_F / ||K||_F on the first 300 training points
 
 
 def rf_vs_krr_experiment(seed: int, widths: Sequence[int] = (120, 900, 3600), d: int = 30, n: int = 1800,
@@ -865,14 +866,18 @@ def rf_vs_krr_experiment(seed: int, widths: Sequence[int] = (120, 900, 3600), d:
     y, y_test = staircase_target(X, U), staircase_target(X_test, U)
     f_krr = kernel_ridge_predict(arccos_kernel(X, X), arccos_kernel(X_test, X), y, lam)
     W_all = rng.standard_normal((max(widths), d))
-    coef, dist, nmse = [], [], []
+    K_sub = arccos_kernel(X[:300], X[:300])
+    coef, dist, nmse, kerr = [], [], [], []
     for N in widths:
         f = random_features_ridge(X, y, X_test, W_all[:N], lam)
         coef.append(hermite_coefficients(f, X_test, U))
         dist.append(relative_rms(f, f_krr))
         nmse.append(np.mean((f - y_test) ** 2) / np.var(y_test))
+        P = relu_random_features(X[:300], W_all[:N])
+        kerr.append(np.linalg.norm(P @ P.T - K_sub) / np.linalg.norm(K_sub))
     return RFvsKRR(np.asarray(widths), np.array(coef), np.array(dist), np.array(nmse),
-                   hermite_coefficients(f_krr, X_test, U), float(np.mean((f_krr - y_test) ** 2) / np.var(y_test)))
+                   hermite_coefficients(f_krr, X_test, U), float(np.mean((f_krr - y_test) ** 2) / np.var(y_test)),
+                   np.array(kerr))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def test_lab12_random_features_converge_to_krr(seed):
     assert res.coefficients[1, 1] > 0.55, res.coefficients  # N = 900: 0.72 .. 0.82
     assert res.krr_coefficients[1] > 0.7, res.krr_coefficients  # 0.82 .. 0.89
     assert np.all(np.diff(res.distance) < 0), res.distance  # 0.70-0.74 -> 0.38-0.43 -> 0.23-0.28
+    slope = K.loglog_slope(res.widths.astype(float), res.kernel_error)
+    assert -0.6 <= slope <= -0.4, slope  # the kernel converges like N^-1/2: -0.52 .. -0.49
 
 
 @pytest.mark.parametrize("seed", SEEDS)
