@@ -64,7 +64,7 @@ def cmd_autograde(args) -> int:
         from .sandbox.manager import Limits, available
 
         ok, why = available()
-        if ok:
+        if ok or args.scheduler:  # on a Dask cluster every worker is checked instead (grading.cycle.distributed)
             course = course.with_(sandbox=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
                                                  nproc=args.nproc))
         elif args.sandbox == "on":
@@ -73,8 +73,15 @@ def cmd_autograde(args) -> int:
         else:
             print(f"nncourse: WARNING: grading without the sandbox ({why}); submissions run with your rights",
                   file=sys.stderr, flush=True)
-    res = autograde(course, args.assignments or None, students=args.student or None, jobs=args.jobs,
-                    progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True))
+    from .cycle.distributed import ClusterError
+
+    try:
+        res = autograde(course, args.assignments or None, students=args.student or None, jobs=args.jobs,
+                        progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
+                        scheduler=args.scheduler, cluster=args.cluster)
+    except ClusterError as exc:
+        print(f"nncourse: {exc}", file=sys.stderr)
+        return 2
     _say(f"graded {len(res.graded)} submission(s) in {res.seconds:.1f} s; {len(res.failures)} could not be graded")
     for f in res.failures:
         _say(f"FAILED {f.student} / {f.assignment}: {f.reason}")
@@ -121,6 +128,16 @@ def cmd_run(args) -> int:
     return 1 if failed else 0
 
 
+def _local_cluster(spec: str) -> str:
+    from .cycle.distributed import parse_cluster
+
+    try:
+        parse_cluster(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return spec
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workdir", help=f"instructor working directory (default: ${ENV_HOME}, else <repo>/instructor)")
@@ -164,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, default=2048, help="sandbox: memory per kernel (default %(default)s)")
     p.add_argument("--cpu-seconds", type=int, default=300, help="sandbox: CPU seconds per kernel (default %(default)s)")
     p.add_argument("--nproc", type=int, default=64, help="sandbox: processes and threads (default %(default)s)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (workers need the "
+                            "course at the same version; docs/INSTRUCTORS.md, 'Grading on a cluster')")
+    where.add_argument("--cluster", metavar="local:N", type=_local_cluster,
+                       help="grade on a Dask LocalCluster of N workers on this machine")
     p.set_defaults(func=cmd_autograde)
 
     p = sub.add_parser("feedback", parents=[common, db], help="per-student feedback HTML",

@@ -300,7 +300,8 @@ def prepare_gradebook(course: Course, assignments, template_dir: Path) -> Path:
 
 
 def autograde(course: Course, assignments=None, students=None, jobs: int | None = None,
-              progress: bool = False, log=None) -> BatchResult:
+              progress: bool = False, log=None, scheduler: str | None = None,
+              cluster: str | None = None) -> BatchResult:
     """Autograde every collected submission of ``assignments`` (default: all), ``jobs`` at a time.
 
     Parameters
@@ -315,6 +316,9 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
         Show a progress bar on stderr.
     log : callable, optional
         Called with one line of text per submission that failed or timed out.
+    scheduler, cluster : str, optional
+        Grade on a Dask cluster instead of local processes: the scheduler's address (``tcp://host:8786``), or
+        ``"local:N"`` for a LocalCluster of N workers on this machine (:mod:`grading.cycle.distributed`).
 
     Returns
     -------
@@ -340,7 +344,8 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     course.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nncourse-autograde-", dir=course.workdir) as tmp:
         tmp = Path(tmp)
-        pool = _new_pool(jobs) if jobs > 1 else None  # workers start while the gradebook is prepared
+        on_dask = scheduler is not None or cluster is not None
+        pool = _new_pool(jobs) if jobs > 1 and not on_dask else None  # workers start while the gradebook is prepared
         try:
             template = prepare_gradebook(course, sorted({a for _, a in todo}), tmp / "template")
         except BaseException:
@@ -360,10 +365,19 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
             from tqdm import tqdm
 
             bar = tqdm(total=len(job_list), unit="submission", desc="autograde", dynamic_ncols=True)
+        if on_dask:
+            from .distributed import run_jobs as run_on_dask
+
+            runs = run_on_dask(job_list, scheduler=scheduler, cluster=cluster, log=log)
+        else:
+            runs = _run_jobs(job_list, jobs, pool)
         with Gradebook(course.gradebook_url, course.course_id) as main_gb:
-            for res in _run_jobs(job_list, jobs, pool):
+            for res in runs:
                 record(course, main_gb, res, result, log)
                 if bar is not None:
+                    bar.set_postfix({"graded": len(result.graded), "failed": len(result.failures),
+                                     "remaining": bar.total - bar.n - 1, "workers": res.get("workers", jobs)},
+                                    refresh=False)
                     bar.update(1)
         if bar is not None:
             bar.close()
