@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import grading  # noqa: F401  (imported before nbformat: it defers jsonschema's IRI grammar, see grading/compat.py)
+from grading.keys import exercise_key
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -48,7 +49,7 @@ def load_mutants(assignment: str) -> list[dict]:
     for m in mutants:
         missing = {"name", "exercise", "cell", "source"} - set(m)
         assert not missing, f"{path}: mutant {m.get('name')!r} lacks {sorted(missing)}"
-        assert m["cell"].split("-", 1)[0] == m["exercise"], (
+        assert exercise_key(m["cell"]) == m["exercise"], (
             f"{path}: mutant {m['name']!r} replaces {m['cell']!r}, which is not a cell of {m['exercise']!r}")
     return mutants
 

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import NOTEBOOKS, SOLUTION_IDS, SOLUTIONS, mutant_ids
 
+from grading.keys import exercise_key
 from grading.cycle.run import error_outputs, run_notebook
 
 
@@ -90,19 +91,34 @@ def test_grade_ids_start_with_an_exercise_key(assignment):
 
     nb = _source(assignment)
     ids = [_meta(c)["grade_id"] for c in nb.cells if _meta(c).get("grade") or _meta(c).get("solution")]
-    bad = [g for g in ids if not re.match(r"^(ex\d\d|s\d\d)-", g)]
-    assert not bad, f"solutions/{assignment}: grade ids must start with exNN- or sKK-: {bad}"
+    bad = [g for g in ids if not re.match(r"^(ex\d\d|s\d\d|l\d\d-[a-z0-9]+)-", g)]
+    assert not bad, f"solutions/{assignment}: grade ids must start with exNN-, sKK- or lKK-<name>-: {bad}"
     assert len(ids) == len(set(ids)), f"solutions/{assignment}: duplicate grade ids in {ids}"
 
 
+PRACTICE_POINTS = {"ex02": 6, "ex07": 6}
+"""The one-line practice exercises (ReLU and its derivative; the Xavier and He scales) weigh 6 points; the other
+eight practice exercises 11 each, so the notes' ten add up to 100. Section and lab exercises weigh 10."""
+
+
 @pytest.mark.parametrize("assignment", SOLUTION_IDS)
-def test_each_exercise_is_worth_ten_points(assignment):
+def test_each_exercise_is_worth_its_points(assignment):
     nb = _source(assignment)
     points = {}
     for c in nb.cells:
         m = _meta(c)
         if _is_test(c):
-            key = m["grade_id"].split("-", 1)[0]
+            key = exercise_key(m["grade_id"])
             points[key] = points.get(key, 0) + float(m.get("points", 0))
-    wrong = {k: v for k, v in points.items() if v != 10}
-    assert not wrong, f"solutions/{assignment}: autograded points per exercise must add up to 10, got {wrong}"
+    want = {k: PRACTICE_POINTS.get(k, 11) if k.startswith("ex") else 10 for k in points}
+    assert points == want, f"solutions/{assignment}: autograded points per exercise should be {want}, got {points}"
+
+
+def test_the_ten_practice_exercises_add_up_to_100():
+    total = {}
+    for assignment in SOLUTION_IDS:
+        for c in _source(assignment).cells:
+            if _is_test(c) and _meta(c)["grade_id"].startswith("ex"):
+                key = exercise_key(_meta(c)["grade_id"])
+                total[key] = total.get(key, 0) + float(_meta(c).get("points", 0))
+    assert sorted(total) == [f"ex{i:02d}" for i in range(1, 11)] and sum(total.values()) == 100, total

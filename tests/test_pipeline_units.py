@@ -79,6 +79,7 @@ def test_failure_reason_picks_the_last_error_line():
 def test_solution_markers_removed_and_keys():
     assert strip_solution_markers("a\n    ### BEGIN SOLUTION\n    b\n    ### END SOLUTION") == "a\n    b"
     assert exercise_key("ex04-tests-hidden") == "ex04" and exercise_key("s10-checklist") == "s10"
+    assert exercise_key("l15-hvp-tests-visible") == "l15-hvp" and exercise_key("s04-mlp-backward-tests") == "s04"
 
 
 def test_canonical_json_is_stable_and_clears_outputs():

@@ -33,6 +33,7 @@ from traitlets import Integer
 
 from nbgrader.preprocessors import Execute
 
+from ..keys import exercise_key
 from . import plan as P
 from .stubs import declared_references, defined_names, stubbed_helpers
 
@@ -451,10 +452,10 @@ def zero_delegating_exercises(nb) -> list:
         if is_test_cell(cell):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error" and DELEGATION_MARK in str(out.get("evalue", "")):
-                    hit.setdefault(_meta(cell)["grade_id"].split("-", 1)[0], str(out.get("evalue")))
+                    hit.setdefault(exercise_key(_meta(cell)["grade_id"]), str(out.get("evalue")))
     for cell in nb.cells:
         if is_test_cell(cell):
-            key = _meta(cell)["grade_id"].split("-", 1)[0]
+            key = exercise_key(_meta(cell)["grade_id"])
             if key in hit and not any(DELEGATION_MARK in str(o.get("evalue", "")) for o in cell.outputs
                                       if o.get("output_type") == "error"):
                 cell.outputs.insert(0, _error("DelegationError", f"{hit[key]} (found by another test of "

@@ -31,7 +31,7 @@ _RELU = '''        H = np.maximum(Z, 0.0) if activation == "relu" else Z
 MUTANTS = [
     {
         "name": "per-example-normalization",  # LayerNorm's axis instead of BatchNorm's
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        if recenter:
             Z = Z - Z.mean(axis=1, keepdims=True)
@@ -41,7 +41,7 @@ MUTANTS = [
     },
     {
         "name": "rescale-by-uncentered-moment-after-recentering",
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        second = (Z * Z).mean(axis=0)
         if recenter:
@@ -52,7 +52,7 @@ MUTANTS = [
     },
     {
         "name": "activation-before-normalization",
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        if activation == "relu":
             Z = np.maximum(Z, 0.0)
@@ -65,7 +65,7 @@ MUTANTS = [
     },
     {
         "name": "unbiased-variance-ddof-1",
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        if recenter:
             Z = Z - Z.mean(axis=0)
@@ -75,7 +75,7 @@ MUTANTS = [
     },
     {
         "name": "weights-scaled-by-1-over-fan-in",  # hidden by RS, caught when RS is off
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain('''        W = rng.standard_normal((width, fan_in)) / fan_in
         Z = H @ W.T
@@ -87,7 +87,7 @@ MUTANTS = [
     },
     {
         "name": "weights-drawn-transposed",  # another draw order: the same law, other numbers
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "keeps_at_least": 4,  # the properties (3) and the errors (1) hold for any draw order
         "source": _chain('''        W = rng.standard_normal((fan_in, width)).T / np.sqrt(fan_in)
@@ -100,7 +100,7 @@ MUTANTS = [
     },
     {
         "name": "no-eps-in-the-square-root",
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        if recenter:
             Z = Z - Z.mean(axis=0)
@@ -110,7 +110,7 @@ MUTANTS = [
     },
     {
         "name": "rescale-ignores-the-switch",
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "source": _chain(_RIGHT_W + '''        if recenter:
             Z = Z - Z.mean(axis=0)
@@ -119,7 +119,7 @@ MUTANTS = [
     },
     {
         "name": "no-input-checks",  # misses only the ValueError requirement
-        "exercise": "l14",
+        "exercise": "l14-bnchain",
         "cell": "l14-bnchain-answer",
         "keeps_at_least": 9,
         "source": '''

@@ -13,7 +13,7 @@ MUTANTS = [
     # ---------------------------------------------------------------- l15-hvp: hvp_fd
     {
         "name": "forward-difference",
-        "exercise": "l15",
+        "exercise": "l15-hvp",
         "cell": "l15-hvp-answer",
         "source": '''
 def hvp_fd(grad_fn, theta, v, eps=1e-5):
@@ -24,7 +24,7 @@ def hvp_fd(grad_fn, theta, v, eps=1e-5):
     },
     {
         "name": "divides-by-eps-not-2-eps",
-        "exercise": "l15",
+        "exercise": "l15-hvp",
         "cell": "l15-hvp-answer",
         "source": '''
 def hvp_fd(grad_fn, theta, v, eps=1e-5):
@@ -35,7 +35,7 @@ def hvp_fd(grad_fn, theta, v, eps=1e-5):
     },
     {
         "name": "normalizes-v",
-        "exercise": "l15",
+        "exercise": "l15-hvp",
         "cell": "l15-hvp-answer",
         "source": '''
 def hvp_fd(grad_fn, theta, v, eps=1e-5):
@@ -47,7 +47,7 @@ def hvp_fd(grad_fn, theta, v, eps=1e-5):
     },
     {
         "name": "perturbs-theta-in-place",  # right values, but the caller's theta ends at theta - eps v
-        "exercise": "l15",
+        "exercise": "l15-hvp",
         "cell": "l15-hvp-answer",
         "keeps_at_least": 7,  # of hvp_fd's 10 (3 + 4: only the inputs-unchanged test fails)
         "source": '''
@@ -61,7 +61,7 @@ def hvp_fd(grad_fn, theta, v, eps=1e-5):
     },
     {
         "name": "ignores-eps",
-        "exercise": "l15",
+        "exercise": "l15-hvp",
         "cell": "l15-hvp-answer",
         "source": '''
 def hvp_fd(grad_fn, theta, v, eps=1e-5):
@@ -74,7 +74,7 @@ def hvp_fd(grad_fn, theta, v, eps=1e-5):
     # ---------------------------------------------------------------- l15-eig: top_eigenpair
     {
         "name": "norm-of-Hv-instead-of-rayleigh-quotient",
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):
@@ -90,7 +90,7 @@ def top_eigenpair(hvp_fn, dim, rng, iters=200):
     },
     {
         "name": "three-iterations",
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):
@@ -106,7 +106,7 @@ def top_eigenpair(hvp_fn, dim, rng, iters=200):
     },
     {
         "name": "no-normalization",
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):
@@ -121,7 +121,7 @@ def top_eigenpair(hvp_fn, dim, rng, iters=200):
     },
     {
         "name": "fixed-start-of-ones",
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):
@@ -136,7 +136,7 @@ def top_eigenpair(hvp_fn, dim, rng, iters=200):
     },
     {
         "name": "absolute-value-of-rayleigh-quotient",
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):
@@ -152,7 +152,7 @@ def top_eigenpair(hvp_fn, dim, rng, iters=200):
     },
     {
         "name": "ignores-iters",  # always 100 products: right values, wrong cost
-        "exercise": "l15",
+        "exercise": "l15-eig",
         "cell": "l15-eig-answer",
         "source": '''
 def top_eigenpair(hvp_fn, dim, rng, iters=200):

@@ -7,7 +7,7 @@ answer cells filled in:
 * ``blank_submission``: the release as is (every answer raises ``NotImplementedError``);
 * ``mutant_submission``: the solution with one answer cell (by ``grade_id``) replaced by other code.
 
-``exercise_key("ex04-tests-hidden") == "ex04"``: the key is the text before the first dash.
+``exercise_key`` (from :mod:`grading.keys`): ``ex04-tests-hidden -> ex04``, ``l15-hvp-tests-visible -> l15-hvp``.
 """
 from __future__ import annotations
 
@@ -17,15 +17,14 @@ from pathlib import Path
 
 import nbformat
 
+from grading.keys import exercise_key  # noqa: F401 - re-exported for the tests
+
 __all__ = ["exercise_key", "answer_cells", "solution_submission", "blank_submission", "mutant_submission",
            "strip_solution_markers", "read_notebook", "grade_cells"]
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 
 
-def exercise_key(grade_id: str) -> str:
-    """The exercise a cell belongs to: the ``grade_id`` up to its first dash."""
-    return grade_id.split("-", 1)[0]
 
 
 def read_notebook(nb) -> nbformat.NotebookNode:
