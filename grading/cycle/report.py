@@ -29,7 +29,9 @@ class Report:
 
 
 def _key(grade_id: str) -> str:
-    return grade_id.split("-", 1)[0]
+    from ..keys import exercise_key
+
+    return exercise_key(grade_id)
 
 
 def _key_order(k: str):
