@@ -18,10 +18,15 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-__all__ = ["Course", "sqlalchemy_url", "find_repo", "nbgrader_config", "write_nbgrader_config", "ENV_HOME", "DEFAULT_TIMEOUT"]
+__all__ = ["Course", "sqlalchemy_url", "find_repo", "nbgrader_config", "write_nbgrader_config", "workdir_config",
+           "ENV_HOME", "ENV_SANDBOX", "DEFAULT_TIMEOUT"]
 
 ENV_HOME = "NNCOURSE_HOME"
 """Environment variable that overrides the instructor working directory."""
+
+ENV_SANDBOX = "NNCOURSE_SANDBOX"
+"""``off`` in this environment variable lets plain nbgrader in the instructor folder grade without the sandbox
+(:func:`workdir_config`); the counterpart of ``nncourse autograde --sandbox off``."""
 
 DEFAULT_TIMEOUT = 30
 """Seconds a single cell may run during autograding before the kernel is interrupted."""
@@ -83,6 +88,9 @@ class Course:
     sandbox: object = None
     """``None``: kernels run as the grader (trusted notebooks only); a :class:`grading.sandbox.Limits`: autograde
     runs every kernel in the grading sandbox with those limits (see docs/SECURITY.md)."""
+    late_penalty: tuple = (0.10, 0.50)
+    """(fraction of the score taken per started day late, largest fraction taken): nbgrader's late-penalty plugin
+    of the course (:class:`grading.cycle.late.DailyLatePenalty`); late is measured from the gradebook's due date."""
 
     @classmethod
     def from_repo(cls, repo: Path | str | None = None, workdir: Path | str | None = None,
@@ -167,27 +175,79 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     c.Execute.shutdown_kernel = "immediate"
     c.Execute.kernel_manager_class = UnixSocketKernelManager  # no TCP port races between kernels (kernels.py)
     c.OverwriteCells.add_missing_cells = True
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    # release: each stub names its function and says what to do; test cells get the `raises-exception` tag so
+    # that Run All goes past them (both inside generate_assignment, so the gradebook's checksums are the release's)
+    from .cycle.release import generate_assignment_preprocessors  # noqa: local import keeps `grading.config` light
+
+    c.ClearSolutions.code_stub = {"python": '# YOUR CODE HERE\nraise NotImplementedError("write your answer in this '
+                                            'cell (replace this line), then run it and the tests below")'}
+    c.GenerateAssignment.preprocessors = generate_assignment_preprocessors()
     # feedback: grades, then the guard against hidden-test leaks, then nbgrader's own hidden-test removal
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestOutput, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    # learner output is inert in every page nbconvert renders: the feedback HTML (its own exporter: sanitized
+    # outputs and markdown, a Content-Security-Policy) and formgrader's submission page (formgrader builds a plain
+    # HTMLExporter from this configuration: the same sanitizer and markdown filter); see grading/cycle/inert.py
+    from .cycle.inert import InertFeedbackExporter, InertOutputs, markdown2html  # noqa: local import
+
+    c.GenerateFeedback.exporter_class = InertFeedbackExporter
+    c.HTMLExporter.preprocessors = [InertOutputs]
+    c.HTMLExporter.filters = {"markdown2html": markdown2html}
     c.ExecutePreprocessor.kernel_name = "python3"
     # autograde: the tests run in the trusted checker (always); the kernel in the sandbox when the course says so
     from .checker.execute import configure  # noqa: local import keeps `grading.config` light
 
     configure(c, course.sandbox)
+    # late work: a fraction of the score per started day after the due date, capped (grading/cycle/late.py)
+    from .cycle.late import DailyLatePenalty  # noqa: local import keeps `grading.config` light
+
+    c.AssignLatePenalties.plugin_class = DailyLatePenalty
+    c.DailyLatePenalty.per_day, c.DailyLatePenalty.cap = (float(x) for x in course.late_penalty)
     for key, value in overrides.items():
         section, trait = key.rsplit(".", 1)
         setattr(getattr(c, section), trait, value)
+    # the autograded notebook is stored inert (formgrader, feedback and any other viewer read it): right after the
+    # step that executes it, whoever chose the chain
+    chain = list(c.Autograde.autograde_preprocessors)
+    if InertOutputs not in chain:
+        at = max((i for i, p in enumerate(chain) if getattr(p, "__name__", "").endswith("Execute")), default=-1)
+        chain.insert(at + 1, InertOutputs)
+        c.Autograde.autograde_preprocessors = chain
+    return c
+
+
+def workdir_config(course: Course) -> Config:
+    """The configuration of plain nbgrader in the instructor folder (its ``nbgrader_config.py``): the pipeline's,
+    with every kernel in the grading sandbox (default :class:`grading.sandbox.Limits` unless ``course.sandbox``
+    says otherwise), so that ``nbgrader autograde`` there and formgrader's Autograde button grade exactly as
+    ``nncourse autograde`` does. Where the sandbox cannot run, autograde there refuses with the reason and points
+    to ``nncourse autograde``; ``NNCOURSE_SANDBOX=off`` grades without it on purpose (tests in the checker still)."""
+    import sys
+
+    from .sandbox.manager import Limits, RefuseUnsandboxed, available
+
+    if os.environ.get(ENV_SANDBOX, "").lower() == "off":
+        print(f"nbgrader_config.py: WARNING: {ENV_SANDBOX}=off: autograde runs learners' code WITHOUT the grading "
+              "sandbox, with your rights", file=sys.stderr, flush=True)
+        return nbgrader_config(course.with_(sandbox=None))
+    ok, why = available()
+    if ok:
+        return nbgrader_config(course.with_(sandbox=course.sandbox or Limits()))
+    c = nbgrader_config(course.with_(sandbox=None))
+    c.Autograde.autograde_preprocessors = [RefuseUnsandboxed]
+    c.RefuseUnsandboxed.reason = why
     return c
 
 
 CONFIG_TEMPLATE = '''\
 # Written by `nncourse`: the same settings as the pipeline, for running plain nbgrader in this folder
-# (for example `cd {workdir} && nbgrader autograde 02-forward-pass`).
-from grading.config import Course, nbgrader_config
+# (for example `cd {workdir} && nbgrader autograde 02-forward-pass`, or formgrader in `jupyter lab` started here).
+# Autograde here runs the tests in the trusted checker and every kernel in the grading sandbox, as
+# `nncourse autograde` does; where the sandbox cannot run (no bubblewrap, not root) it refuses: use
+# `nncourse autograde` (docs/SECURITY.md).
+from grading.config import Course, workdir_config
 c = get_config()  # noqa: F821
-c.merge(nbgrader_config(Course(source={source!r}, release={release!r}, workdir={workdir!r},
-                               db_url={db_url!r}, timeout={timeout!r})))
+c.merge(workdir_config(Course(source={source!r}, release={release!r}, workdir={workdir!r},
+                              db_url={db_url!r}, timeout={timeout!r})))
 '''
 
 

@@ -5,20 +5,135 @@ metadata it copies and in JSON layout. After generating, every released notebook
 canonical form (nbformat 4, keys sorted, one-space indent, a final newline, no execution counts or
 outputs), so that releasing twice gives byte-identical files and ``tests/test_release_drift.py`` can
 compare the committed ``notebooks/`` with a fresh release.
+
+Two preprocessors of the course run inside nbgrader's ``generate_assignment`` (``grading.config`` puts them in
+``GenerateAssignment.preprocessors``), so the gradebook's checksums are those of the release:
+
+* :class:`NamedClearSolutions` replaces each solution region with a stub that names its function
+  (``raise NotImplementedError("write the body of affine_forward above ...")``) instead of nbgrader's one
+  fixed ``raise NotImplementedError()``;
+* :class:`TagTestCells` gives every autograded test cell the ``raises-exception`` tag, so that JupyterLab's
+  Run All (and nbclient) goes on past a test that fails on the blank answer. nbgrader's checksums and grades
+  ignore tags (``nbgrader.utils.compute_checksum``; ``tests/test_release_runall.py`` grades with and without).
 """
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils as nbgrader_utils
+from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
+from traitlets import Dict
 
 from ..config import Course
 from ..nbg import api, check
 
-__all__ = ["release", "canonical_json", "normalize_notebook_file"]
+__all__ = ["release", "canonical_json", "normalize_notebook_file", "NamedClearSolutions", "TagTestCells",
+           "RUN_ALL_TAG"]
+
+
+RUN_ALL_TAG = "raises-exception"
+"""The cell tag JupyterLab's Run All and nbclient honour: an error in such a cell does not stop the run."""
+
+_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
+
+
+class NamedClearSolutions(ClearSolutions):
+    """nbgrader's ``ClearSolutions`` whose stub names the function it stands in.
+
+    A solution region (``### BEGIN SOLUTION`` ... ``### END SOLUTION``) inside ``def NAME(...)`` becomes
+    ``named_code_stub[language]`` with ``{name}`` replaced by ``NAME``; a region outside any function, and a
+    solution cell without a region, get nbgrader's ``code_stub`` as before. Markdown answers get ``text_stub``.
+    Everything else (nesting checks, indentation, metadata checks) is nbgrader's.
+    """
+
+    named_code_stub = Dict(
+        dict(python='# YOUR CODE HERE\nraise NotImplementedError("write the body of {name} above (replace this '
+                    'line), then run this cell and the tests below")'),
+        help="The stub of a solution region inside a function; {name} is the function's name",
+    ).tag(config=True)
+
+    @staticmethod
+    def enclosing_function(lines: list, index: int) -> str | None:
+        """The name of the innermost ``def`` that encloses ``lines[index]`` (by indentation), or ``None``."""
+        threshold = len(lines[index]) - len(lines[index].lstrip())
+        for line in reversed(lines[:index]):
+            stripped = line.lstrip()
+            indent = len(line) - len(stripped)
+            if not stripped or stripped.startswith(("#", ")", "]", "}")) or indent >= threshold:
+                continue
+            match = _DEF.match(line)
+            if match:
+                return match.group(2)
+            threshold = indent  # an enclosing block that is not a function (if, for, with, class)
+            if threshold == 0:
+                return None
+        return None
+
+    def _stub_lines(self, cell, language: str, lines: list, index: int) -> list:
+        if cell.cell_type != "code":
+            return self.text_stub.split("\n")
+        name = self.enclosing_function(lines, index)
+        if name is None or language not in self.named_code_stub:
+            return self.code_stub[language].split("\n")
+        return self.named_code_stub[language].replace("{name}", name).split("\n")
+
+    def _replace_solution_region(self, cell, language: str) -> bool:
+        # nbgrader 0.9.6's loop, with the stub chosen per region
+        lines = cell.source.split("\n")
+        new_lines = []
+        in_solution = False
+        replaced_solution = False
+        for index, line in enumerate(lines):
+            if self.begin_solution_delimeter in line:
+                if in_solution:
+                    self.log.error("Encountered nested begin solution statements. Cell contents are: \n%s",
+                                   cell.source)
+                    raise RuntimeError("encountered nested begin solution statements")
+                in_solution = True
+                replaced_solution = True
+                indent = re.match(r"\s*", line).group(0)
+                for stub_line in self._stub_lines(cell, language, lines, index):
+                    new_lines.append(indent + stub_line)
+            elif self.end_solution_delimeter in line:
+                in_solution = False
+            elif not in_solution:
+                new_lines.append(line)
+        if in_solution:
+            self.log.error("No end solution statement found. Cell contents are: \n%s", cell.source)
+            raise RuntimeError("no end solution statement found")
+        cell.source = "\n".join(new_lines)
+        return replaced_solution
+
+
+class TagTestCells(NbGraderPreprocessor):
+    """Give every autograded test cell (a code cell with ``grade: true, solution: false``) the
+    ``raises-exception`` tag, so that a failing test does not stop JupyterLab's Run All."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell):
+            tags = list(cell.metadata.get("tags", []))
+            if RUN_ALL_TAG not in tags:
+                cell.metadata["tags"] = tags + [RUN_ALL_TAG]
+        return cell, resources
+
+
+def generate_assignment_preprocessors() -> list:
+    """nbgrader's ``GenerateAssignment.preprocessors`` with :class:`NamedClearSolutions` in place of
+    ``ClearSolutions`` and :class:`TagTestCells` after it (before the checksums are computed)."""
+    from nbgrader.converters import GenerateAssignment
+
+    out = []
+    for pp in GenerateAssignment.class_traits()["preprocessors"].default():
+        if pp is ClearSolutions:
+            out += [NamedClearSolutions, TagTestCells]
+        else:
+            out.append(pp)
+    return out
 
 
 def canonical_json(nb) -> str:
