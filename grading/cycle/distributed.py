@@ -110,9 +110,8 @@ def version_digest(version: dict) -> str:
 def worker_report(dask_worker=None) -> dict:
     """What the client checks on each worker (run there by ``client.run``): course version, sandbox, threads.
 
-    Also starts importing nbgrader in the background (not in the worker's event loop), so that the first submission
-    does not pay for it."""
-    threading.Thread(target=_warm_up, daemon=True).start()
+    Also imports nbgrader, so that the first submission does not pay for it."""
+    _worker_imports()
     ok, why = _sandbox_available()
     return {"version": course_version(), "sandbox": ok, "sandbox_why": why, "host": platform.node(),
             "pid": os.getpid(), "nthreads": getattr(dask_worker, "nthreads", None),
@@ -167,14 +166,22 @@ def check_workers(client, sandbox: bool, workers=None, log=None) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ worker side
-def _warm_up() -> None:
-    with contextlib.suppress(Exception):
-        import nbgrader.apps  # noqa: F401
-        import nbgrader.converters  # noqa: F401
-
 _GRADING = threading.Lock()
 """One grading at a time per worker process: nbgrader's apps were not written for threads."""
 
+
+_IMPORTS = threading.Lock()
+
+
+def _worker_imports() -> None:
+    """Import nbgrader and the sandbox's module once, in one thread at a time: nbgrader's modules import each other,
+    and two threads importing them at once can each get a half-initialized module (an ImportError)."""
+    with _IMPORTS:
+        import nbgrader.apps  # noqa: F401
+        import nbgrader.converters  # noqa: F401
+
+        from ..sandbox import manager  # noqa: F401
+        from . import autograde  # noqa: F401
 
 def _whoami() -> dict:
     """This worker's address and name (outside a Dask worker: the pid)."""
@@ -204,8 +211,7 @@ def grade_task(job: dict, expected: dict) -> dict:
     assignment's source into a fresh folder under the worker's local directory, runs
     :func:`grading.cycle.autograde._grade_one` there, removes the folder and returns its plain data (with
     ``worker``: this worker's address). Safe to run again, here or elsewhere."""
-    from .autograde import _grade_one, _kernel_env
-
+    _worker_imports()
     me = _whoami()
     address = me["address"]
     if course_version() != expected:
@@ -216,6 +222,8 @@ def grade_task(job: dict, expected: dict) -> dict:
             return {"refused": _refusal(address, dict(me, version=expected, sandbox=False, sandbox_why=why),
                                         expected, True)}
     with _GRADING:
+        from .autograde import _grade_one, _kernel_env
+
         attempt = Path(tempfile.mkdtemp(prefix="nncourse-", dir=_worker_directory()))
         try:
             for rel, data in job["source_files"].items():
