@@ -52,7 +52,12 @@ def cmd_collect(args) -> int:
         _say(f"collected {student} / {assignment} <- {src}")
     for name, reason in res.unplaced:
         _say(f"NOT PLACED {name}: {reason}")
-    _say(f"{len(res.placed)} submission(s) collected into {course.submitted}, {len(res.unplaced)} file(s) not placed")
+    for note in res.notes:
+        _say(f"note: {note}")
+    for student, assignment, src, reason in res.invalid:
+        _say(f"INVALID {student} / {assignment} ({src}): {reason}; it will be graded 0 unless resubmitted")
+    _say(f"{len(res.placed)} submission(s) collected into {course.submitted}, {len(res.unplaced)} file(s) not placed, "
+         f"{len(res.invalid)} invalid notebook(s)")
     return 0
 
 

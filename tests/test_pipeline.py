@@ -315,6 +315,7 @@ def test_cli_cycle_from_lms_zip_to_report(fixture_course, tmp_path, capsys):
 
 
 def test_collect_from_folder_with_roster(fixture_course, tmp_path):
+    """A roster filters; the learner's part of an LMS name never names the student (see tests/test_collect.py)."""
     from grading.cycle.collect import collect
 
     course = fixture_course.with_(workdir=tmp_path / "w")
@@ -323,12 +324,15 @@ def test_collect_from_folder_with_roster(fixture_course, tmp_path):
     body = nbformat.writes(S.blank_submission(course.release_notebook(FIXTURE_ID)))
     (folder / f"Alice Smith_123_assignsubmission_file_alice_{FIXTURE_ID}.ipynb").write_text(body)
     (folder / f"mallory_{FIXTURE_ID}.ipynb").write_text(body)
-    (folder / f"alice_{FIXTURE_ID}-1.ipynb").write_text(body)
-    res = collect(course, folder, students={"alice", "bob"})
-    assert [(s, a) for s, a, _ in res.placed] == [("alice", FIXTURE_ID)]
+    (folder / f"bob_{FIXTURE_ID}.ipynb").write_text(body)
+    (folder / f"carol_{FIXTURE_ID}.ipynb").write_text(body)
+    (folder / f"carol_{FIXTURE_ID}-1.ipynb").write_text(body)
+    res = collect(course, folder, students={"alice", "bob", "carol"})
+    assert [(s, a) for s, a, _ in res.placed] == [("bob", FIXTURE_ID)]
     reasons = dict(res.unplaced)
-    assert "no known student" in reasons[f"mallory_{FIXTURE_ID}.ipynb"]
-    assert "second file" in reasons[f"alice_{FIXTURE_ID}-1.ipynb"]
+    assert "'mallory' is not on the roster" in reasons[f"mallory_{FIXTURE_ID}.ipynb"]
+    assert "'alice-smith' is not on the roster" in reasons[f"Alice Smith_123_assignsubmission_file_alice_{FIXTURE_ID}.ipynb"]
+    assert "2 files for carol" in reasons[f"carol_{FIXTURE_ID}-1.ipynb"]
 
 
 def test_run_times_notebooks(fixture_course, capsys):

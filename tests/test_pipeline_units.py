@@ -37,9 +37,10 @@ def test_match_name_rejects(name, why):
     assert match is None and why in reason
 
 
-def test_match_name_with_roster_picks_the_known_id():
-    name = "Alice Smith_123_assignsubmission_file_alice_02-forward-pass.ipynb"
-    assert match_name(name, ASSIGNMENTS, roster={"alice"}) == (("alice", "02-forward-pass"), None)
+def test_match_name_with_roster_reads_the_lms_fields_only():
+    """Moodle writes "<Full Name>_<participant id>_assignsubmission_file_"; what follows is the learner's."""
+    name = "Alice Smith_123_assignsubmission_file_bob_02-forward-pass.ipynb"
+    assert match_name(name, ASSIGNMENTS, roster={"alice-smith"}) == (("alice-smith", "02-forward-pass"), None)
     assert match_name(name, ASSIGNMENTS, roster={"bob"})[0] is None
 
 

@@ -11,13 +11,23 @@ instructor working directory. The gradebook thus never sees two writers, and sco
 nbgrader itself.
 
 A submission that cannot be graded (invalid JSON, a kernel that dies, ...) is reported with the student,
-the assignment and the reason, and the batch goes on; as with ``nbgrader autograde``, its submission is
-recorded with no score (0 points).
+the assignment and the reason, and the batch goes on; it is recorded with 0 points on every cell (not "needs manual
+grading"), and the reason is kept in ``<workdir>/graded.json`` for the summary, the report and the learner's
+feedback. A notebook that nbformat cannot read is not sent to nbgrader at all.
+
+Grading is incremental: ``graded.json`` also keeps a content hash of every graded submission (its files, the
+assignment's source, its due date and the late policy), and a later run grades only submissions that are new or
+changed (``force=True``, ``nncourse autograde --force``, grades all). Hand-entered grades and comments (formgrader)
+are never overwritten by a rerun; when the submission itself changed, a hand-graded cell keeps its score and is
+flagged for a second look.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import datetime as dt
+import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -63,6 +73,8 @@ class BatchResult:
         ``{(student, assignment): [grade_id, ...]}`` of cells stopped by the per-cell timeout.
     seconds : float
         Wall-clock time of the batch.
+    skipped : list of (student, assignment)
+        Submissions not regraded: unchanged since their last grading (see ``force``).
     scores : dict
         ``{student: {grade_id: (score, max_score)}}`` for the batch's assignment(s), from the gradebook
         (filled by :func:`grade_submissions`).
@@ -73,6 +85,8 @@ class BatchResult:
     timeouts: dict = field(default_factory=dict)
     seconds: float = 0.0
     scores: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)
+    digests: dict = field(default_factory=dict, repr=False)
 
 
 def default_jobs() -> int:
@@ -141,7 +155,8 @@ def _grade_one(job: dict) -> dict:
         else:
             shutil.copyfile(job["template_db"], template)
         course = Course(source=job["source"], release=job["release"], workdir=root, db_url=None,
-                        timeout=job["timeout"], course_id=job["course_id"], sandbox=job.get("sandbox"))
+                        timeout=job["timeout"], course_id=job["course_id"], sandbox=job.get("sandbox"),
+                        **({"late_penalty": tuple(job["late_penalty"])} if job.get("late_penalty") else {}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)  # SQLAlchemy autoflush noise from nbgrader
             result = api(course).autograde(job["assignment"], job["student"], force=True, create=True)
@@ -159,7 +174,7 @@ def _grade_one(job: dict) -> dict:
             shutil.rmtree(root, ignore_errors=True)
     out = {k: result.get(k) for k in ("success", "log", "error", "reason")}
     out.update(student=job["student"], assignment=job["assignment"], root=str(root), rows=rows, files=files,
-               seconds=time.perf_counter() - start)
+               seconds=time.perf_counter() - start, digest=job.get("digest"))
     return out
 
 
@@ -202,9 +217,11 @@ def read_rows(db_url: str, student: str, assignment: str):
                                [(c.name, c.auto_comment) for c in nb.comments]) for nb in sub.notebooks]}
 
 
-def write_rows(main_gb, rows, student: str, assignment: str) -> None:
+def write_rows(main_gb, rows, student: str, assignment: str, review_manual: bool = False) -> None:
     """Write one submission's results (:func:`read_rows`) into the main gradebook, as nbgrader's
-    ``SaveAutoGrades`` would have."""
+    ``SaveAutoGrades`` would have, except that a hand-entered grade stays graded (``needs_manual_grade`` off) unless
+    ``review_manual`` (the submission changed since it was graded by hand). Manual scores and comments are never
+    touched."""
     main_gb.update_or_create_student(student)
     if rows is not None and rows.get("timestamp") is not None:
         main_gb.update_or_create_submission(assignment, student, timestamp=rows["timestamp"])
@@ -216,8 +233,12 @@ def write_rows(main_gb, rows, student: str, assignment: str) -> None:
         for name, auto_score, needs_manual in grades:
             grade = main_gb.find_grade(name, nb_name, assignment, student)
             grade.auto_score = auto_score
-            # nbgrader's SaveAutoGrades: an existing manual grade always asks for review
-            grade.needs_manual_grade = bool(needs_manual or grade.manual_score is not None)
+            # nbgrader's SaveAutoGrades flags every hand-graded cell again on each run, so a rerun would undo the
+            # grader's work; here a hand grade asks for a second look only when the submission changed
+            if grade.manual_score is not None:
+                grade.needs_manual_grade = bool(review_manual)
+            else:
+                grade.needs_manual_grade = bool(needs_manual)
         for name, auto_comment in comments:
             main_gb.find_comment(name, nb_name, assignment, student).auto_comment = auto_comment
     main_gb.db.commit()
@@ -299,9 +320,73 @@ def prepare_gradebook(course: Course, assignments, template_dir: Path) -> Path:
     return template
 
 
+# --------------------------------------------------------------------------------------------- incremental ledger
+
+def graded_ledger_path(course: Course) -> Path:
+    """``<workdir>/graded.json``: ``{"<student>/<assignment>": {"digest", "status", "reason", "graded_at"}}``;
+    ``status`` is ``graded``, ``invalid`` (the notebook cannot be read: 0 points) or ``failed`` (0 points, retried
+    on the next run)."""
+    return course.workdir / "graded.json"
+
+
+def load_graded(course: Course) -> dict:
+    path = graded_ledger_path(course)
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+
+
+def _save_graded(course: Course, data: dict) -> None:
+    path = graded_ledger_path(course)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def submission_digest(course: Course, student: str, assignment: str, duedate=None) -> str:
+    """A content hash of what grading one submission depends on: its files, the assignment's source files, the due
+    date and the late policy. Equal hashes grade equal."""
+    h = hashlib.sha256()
+    for label, folder in (("submitted", course.submitted / student / assignment),
+                          ("source", course.source / assignment)):
+        h.update(label.encode() + b"\0")
+        if folder.is_dir():
+            for p in sorted(folder.rglob("*")):
+                if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts:
+                    h.update(str(p.relative_to(folder)).encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    h.update(repr((str(duedate) if duedate else None, tuple(course.late_penalty))).encode())
+    return h.hexdigest()
+
+
+def _lms_late_times(course: Course, todo, dues: dict, log=None) -> None:
+    """Canvas marks a late submission without a time: give it ``timestamp.txt`` = due date + 1 s (one day late
+    for the penalty), or remove that stand-in when the assignment has no due date (see :mod:`grading.cycle.late`)."""
+    from .collect import NBGRADER_TIMESTAMP, load_ledger
+
+    collected = load_ledger(course)["submissions"]
+    for student, assignment in todo:
+        info = collected.get(f"{student}/{assignment}") or {}
+        if info.get("lms") != "canvas" or not info.get("late") or info.get("timestamp"):
+            continue
+        stamp = course.submitted / student / assignment / "timestamp.txt"
+        due = dues.get(assignment)
+        if due is None:
+            if stamp.is_file():
+                stamp.unlink()
+            if log:
+                log(f"{student} / {assignment}: Canvas marked it LATE, but {assignment} has no due date "
+                    f"(nncourse release {assignment} --due ...): no late penalty")
+            continue
+        text = (due + dt.timedelta(seconds=1)).replace(tzinfo=dt.timezone.utc).strftime(NBGRADER_TIMESTAMP)
+        if not stamp.is_file() or stamp.read_text() != text:
+            stamp.write_text(text)
+
+
 def autograde(course: Course, assignments=None, students=None, jobs: int | None = None,
               progress: bool = False, log=None, scheduler: str | None = None,
-              cluster: str | None = None) -> BatchResult:
+              cluster: str | None = None, force: bool = False) -> BatchResult:
     """Autograde every collected submission of ``assignments`` (default: all), ``jobs`` at a time.
 
     Parameters
@@ -319,6 +404,9 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     scheduler, cluster : str, optional
         Grade on a Dask cluster instead of local processes: the scheduler's address (``tcp://host:8786``), or
         ``"local:N"`` for a LocalCluster of N workers on this machine (:mod:`grading.cycle.distributed`).
+    force : bool
+        Grade every submission; by default only those new or changed since their last grading (content hash,
+        see :func:`submission_digest`) are graded, the others are listed in ``skipped``.
 
     Returns
     -------
@@ -340,8 +428,12 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     for s, a in [(s, a) for s, a in todo if a in unknown]:
         result.failures.append(Failure(s, a, f"no assignment {a!r} under {course.source}"))
     todo = [(s, a) for s, a in todo if a not in unknown]
-    jobs = max(1, min(int(jobs or default_jobs()), len(todo) or 1))
     course.workdir.mkdir(parents=True, exist_ok=True)
+    todo = _select(course, todo, result, force, log)
+    if not todo:
+        result.seconds = time.perf_counter() - start
+        return result
+    jobs = max(1, min(int(jobs or default_jobs()), len(todo) or 1))
     with tempfile.TemporaryDirectory(prefix="nncourse-autograde-", dir=course.workdir) as tmp:
         tmp = Path(tmp)
         on_dask = scheduler is not None or cluster is not None
@@ -359,7 +451,9 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
                                  submitted=str(course.submitted / student / assignment),
                                  template_db=str(template), source=str(course.source),
                                  release=str(course.release), timeout=course.timeout,
-                                 course_id=course.course_id, sandbox=course.sandbox))
+                                 course_id=course.course_id, sandbox=course.sandbox,
+                                 digest=result.digests.get((student, assignment)),
+                                 late_penalty=tuple(course.late_penalty)))
         bar = None
         if progress:
             from tqdm import tqdm
@@ -385,15 +479,81 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
     return result
 
 
+def _select(course: Course, todo, result: BatchResult, force: bool, log=None):
+    """The submissions of ``todo`` to grade now: new or changed ones (all with ``force``). Notebooks nbformat cannot
+    read are recorded at once as 0 with the reason (they never reach nbgrader)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .collect import check_notebook
+    from .late import due_dates
+
+    dues = due_dates(course)
+    _lms_late_times(course, todo, dues, log)
+    ledger = load_graded(course)
+    keep = []
+    invalid = []
+    for student, assignment in todo:
+        digest = submission_digest(course, student, assignment, dues.get(assignment))
+        result.digests[(student, assignment)] = digest
+        before = ledger.get(f"{student}/{assignment}") or {}
+        done = before.get("status") == "invalid" or (
+            before.get("status") == "graded" and (course.autograded / student / assignment).is_dir())
+        if not force and before.get("digest") == digest and done:
+            result.skipped.append((student, assignment))
+            continue
+        nb_path = course.submitted / student / assignment / f"{assignment}.ipynb"
+        reason = check_notebook(nb_path) if nb_path.is_file() else f"the submission has no {assignment}.ipynb"
+        if reason:
+            invalid.append((student, assignment, reason))
+        else:
+            keep.append((student, assignment))
+    if invalid:
+        prepare = sorted({a for _, a, _ in invalid})
+        with tempfile.TemporaryDirectory(prefix="nncourse-register-", dir=course.workdir) as tmp:
+            prepare_gradebook(course, prepare, Path(tmp))
+        with Gradebook(course.gradebook_url, course.course_id) as main_gb:
+            for student, assignment, reason in invalid:
+                record(course, main_gb, {"student": student, "assignment": assignment, "success": False,
+                                         "reason": reason, "invalid": True, "rows": None, "files": {},
+                                         "digest": result.digests[(student, assignment)]}, result, log)
+    return keep
+
+
+def _record_zero(main_gb, student: str, assignment: str) -> None:
+    """A submission that could not be graded: 0 points on every cell, nothing left "needing manual grading" (a
+    grade entered by hand stays)."""
+    sub = main_gb.find_submission(assignment, student)
+    for nb in sub.notebooks:
+        nb.late_submission_penalty = None
+        for g in nb.grades:
+            g.auto_score = 0.0
+            if g.manual_score is None:
+                g.needs_manual_grade = False
+    main_gb.db.commit()
+
+
 def record(course: Course, main_gb, res: dict, result: BatchResult, log=None) -> None:
     """Take one finished job (:func:`_grade_one`'s plain data) into the gradebook and the instructor folder: the
     only place that writes them. Safe to call again for the same submission (the second write replaces the first)."""
     student, assignment = res["student"], res["assignment"]
     dest = course.autograded / student / assignment
+    ledger = load_graded(course)
+    key = f"{student}/{assignment}"
+    digest = res.get("digest")
+    if digest is None:
+        try:
+            digest = submission_digest(course, student, assignment, main_gb.find_assignment(assignment).duedate)
+        except Exception:
+            digest = None
+    before = ledger.get(key) or {}
+    changed = bool(before.get("digest")) and before.get("digest") != digest
     with warnings.catch_warnings():
         # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless
         warnings.simplefilter("ignore", category=Warning)
-        write_rows(main_gb, res.get("rows"), student, assignment)
+        write_rows(main_gb, res.get("rows"), student, assignment, review_manual=changed)
+        if not (res["success"] and res.get("files")):
+            _record_zero(main_gb, student, assignment)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     if dest.exists():
         shutil.rmtree(dest)
     if res["success"] and res.get("files"):
@@ -401,6 +561,8 @@ def record(course: Course, main_gb, res: dict, result: BatchResult, log=None) ->
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             (dest / rel).write_bytes(data)
         result.graded.append((student, assignment))
+        ledger[key] = {"digest": digest, "status": "graded", "graded_at": now}
+        _save_graded(course, ledger)
         if log:
             from ..checker.execute import stop_reasons
 
@@ -416,8 +578,11 @@ def record(course: Course, main_gb, res: dict, result: BatchResult, log=None) ->
         reason = res.get("reason") or failure_reason(res.get("log") or "", res.get("error") or "")
         fail = Failure(student, assignment, reason, (res.get("log") or "") + (res.get("error") or ""))
         result.failures.append(fail)
+        ledger[key] = {"digest": digest, "status": "invalid" if res.get("invalid") else "failed", "reason": reason,
+                       "graded_at": now}
+        _save_graded(course, ledger)
         if log:
-            log(f"could not grade {fail}")
+            log(f"could not grade {fail} (recorded as 0)")
 
 
 @contextlib.contextmanager
@@ -564,6 +729,6 @@ def grade_submissions(assignment: str, submissions: dict, workdir, source=None, 
         if dest.exists():
             shutil.rmtree(dest)
         _write_submission(dest, assignment, nb)
-    result = autograde(course, [assignment], students=set(submissions), jobs=jobs)
+    result = autograde(course, [assignment], students=set(submissions), jobs=jobs, force=True)
     result.scores = read_scores(course, assignment, set(submissions))
     return result
