@@ -22,11 +22,12 @@ import sys
 from dataclasses import asdict, dataclass
 
 from jupyter_client.kernelspec import KernelSpec
+from nbconvert.preprocessors import Preprocessor
 from traitlets import Integer, Unicode, observe
 
 from ..kernels import UnixSocketKernelManager
 
-__all__ = ["Limits", "SandboxKernelManager", "available", "death_reason"]
+__all__ = ["Limits", "SandboxKernelManager", "RefuseUnsandboxed", "available", "death_reason"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,25 @@ class SandboxKernelManager(UnixSocketKernelManager):
             self._kernel_spec = KernelSpec(argv=self.launcher_argv(), display_name="Python 3 (grading sandbox)",
                                            language="python", interrupt_mode="signal", metadata={})
         return self._kernel_spec
+
+
+class RefuseUnsandboxed(Preprocessor):
+    """The autograde step of plain nbgrader where the sandbox cannot run (``grading.config.workdir_config``): it
+    grades nothing and says why, so that formgrader's Autograde button or ``nbgrader autograde`` in the instructor
+    folder never runs learners' code with the instructor's rights by accident."""
+
+    reason = Unicode("", help="why the sandbox cannot run here").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        raise RuntimeError(refusal(self.reason))
+
+
+def refusal(reason: str) -> str:
+    """The message of :class:`RefuseUnsandboxed`."""
+    return (f"refusing to autograde without the grading sandbox ({reason or 'unavailable'}): learners' code would "
+            "run with your rights. Grade with `nncourse autograde` as root with bubblewrap installed "
+            "(apt-get install bubblewrap; docs/SECURITY.md), or, on a disposable machine only, set "
+            "NNCOURSE_SANDBOX=off (nbgrader here) or pass `nncourse autograde --sandbox off`.")
 
 
 def death_reason(returncode, limits: Limits | None = None) -> str:
