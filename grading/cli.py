@@ -41,6 +41,13 @@ def cmd_release(args) -> int:
     if not paths:
         _say(f"no assignments found under {course.source}")
     return 0
+    if args.due is not None:
+        from .cycle.late import parse_due, set_due_date
+
+        when = parse_due(args.due) if args.due else None
+        for a in (args.assignments or course.assignments()):
+            set_due_date(course, a, when)
+            _say(f"due date of {a}: {when:%Y-%m-%d %H:%M} UTC" if when else f"due date of {a}: none")
 
 
 def cmd_collect(args) -> int:
@@ -64,7 +71,7 @@ def cmd_collect(args) -> int:
 def cmd_autograde(args) -> int:
     from .cycle.autograde import autograde
 
-    course = _course(args)
+    course = _course(args).with_(late_penalty=(args.late_per_day, args.late_cap))
     if args.sandbox != "off":
         from .sandbox.manager import Limits, available
 
@@ -83,11 +90,12 @@ def cmd_autograde(args) -> int:
     try:
         res = autograde(course, args.assignments or None, students=args.student or None, jobs=args.jobs,
                         progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
-                        scheduler=args.scheduler, cluster=args.cluster)
+                        scheduler=args.scheduler, cluster=args.cluster, force=args.force)
     except ClusterError as exc:
         print(f"nncourse: {exc}", file=sys.stderr)
         return 2
-    _say(f"graded {len(res.graded)} submission(s) in {res.seconds:.1f} s; {len(res.failures)} could not be graded")
+    _say(f"graded {len(res.graded)} submission(s) in {res.seconds:.1f} s; {len(res.failures)} could not be graded "
+         f"(recorded as 0); {len(res.skipped)} unchanged since their last grading (--force regrades them)")
     for f in res.failures:
         _say(f"FAILED {f.student} / {f.assignment}: {f.reason}")
     for (s, a), cells in sorted(res.timeouts.items()):
@@ -162,13 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("collect", parents=[common], help="import submissions from a folder or an LMS zip",
-                       description="Import submissions named like <student>_<assignment>.ipynb (or LMS-style names "
-                                   "that contain them) from a folder or a zip into <workdir>/submitted/. Files that "
-                                   "match no assignment or no student are reported and skipped.")
-    p.add_argument("path", help="a folder or a .zip file")
-    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
-    p.add_argument("--students", help="a text file of known student ids, one per line; others are not placed")
+    p = sub.add_parser("collect", parents=[common, db],
+                       help="import submissions from a folder, an LMS zip or the hub's exchange",
+                       description="Import submissions into <workdir>/submitted/ from a Canvas or Moodle download "
+                                   "(zip or unpacked folder), nbgrader's exchange (the hub's inbox), or a folder of "
+                                   "<student>_<assignment>.ipynb files. The learner is read from the fields the LMS "
+                                   "wrote (Canvas user id, Moodle participant id, the inbox folder's owner), never "
+                                   "from the learner's own file name. Every notebook is checked at once (INVALID "
+                                   "lines); files that match no assignment or no learner, or two, are reported and "
+                                   "not placed.")
+    p.add_argument("path", help="a folder, a .zip file, or nbgrader's exchange (its root or <course>/inbound)")
+    p.add_argument("--assignment", action="append",
+                   help="only this assignment (repeatable); with exactly one, every notebook in PATH is for it, "
+                        "whatever its file name (a Moodle or Canvas download is per assignment)")
+    p.add_argument("--students", metavar="ROSTER",
+                   help="the class: a text file of student ids (one per line), or a CSV with a header (student, "
+                        "name, email, canvas_id, moodle_id), or Canvas's gradebook export, or Moodle's grading "
+                        "worksheet (which also gives submission times); files of anyone else are not placed")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("autograde", parents=[common, db], help="autograde collected submissions in parallel",
@@ -181,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="per-cell timeout in seconds (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
+    p.add_argument("--due", metavar="DATE", help="record this due date for the released assignment(s) in the gradebook "
+                                                 "(ISO 8601, e.g. 2026-03-01T23:59 local time, or ...Z for UTC; '' "
+                                                 "removes it); autograde charges late work from it")
                    help="run kernels in the grading sandbox (docs/SECURITY.md): auto = when bubblewrap and root "
                         "are available (default)")
     p.add_argument("--memory-mb", type=int, default=2048, help="sandbox: memory per kernel (default %(default)s)")
@@ -207,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "pass_rate_per_exercise.png and summary.md.")
     p.add_argument("--out", help="output folder (default: <workdir>/reports)")
     p.add_argument("--pass-fraction", type=float, default=1.0,
+    p.add_argument("--force", action="store_true",
+                   help="grade every submission (default: only those new or changed since their last grading)")
+    p.add_argument("--late-per-day", type=float, default=0.10, metavar="FRACTION",
+                   help="late work loses this fraction of its score per started day after the due date "
+                        "(nncourse release --due; default %(default)s, 0 for no penalty)")
+    p.add_argument("--late-cap", type=float, default=0.50, metavar="FRACTION",
+                   help="at most this fraction of the score is taken for lateness (default %(default)s)")
                    help="an exercise counts as passed at this fraction of its points (default %(default)s)")
     p.set_defaults(func=cmd_report)
 
