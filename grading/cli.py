@@ -7,6 +7,11 @@
     nncourse report                      grades CSV, figures, summary
     nncourse run [NOTEBOOK...]           execute notebooks headlessly, print the times
 
+For learners:
+
+    nncourse lab                         JupyterLab on notebooks/ with the learner's tools only (Validate)
+    nncourse validate NOTEBOOK           run a notebook's tests; whole hints; exit status 1 when one fails
+
 The instructor working directory is ``--workdir``, else ``$NNCOURSE_HOME``, else ``<repo>/instructor``.
 """
 from __future__ import annotations
@@ -36,11 +41,6 @@ def cmd_release(args) -> int:
     course = _course(args)
     paths = release(course, args.assignments)
     write_nbgrader_config(course)
-    for p in paths:
-        _say(f"released {p.relative_to(course.release.parent) if course.release.parent in p.parents else p}")
-    if not paths:
-        _say(f"no assignments found under {course.source}")
-    return 0
     if args.due is not None:
         from .cycle.late import parse_due, set_due_date
 
@@ -48,6 +48,11 @@ def cmd_release(args) -> int:
         for a in (args.assignments or course.assignments()):
             set_due_date(course, a, when)
             _say(f"due date of {a}: {when:%Y-%m-%d %H:%M} UTC" if when else f"due date of {a}: none")
+    for p in paths:
+        _say(f"released {p.relative_to(course.release.parent) if course.release.parent in p.parents else p}")
+    if not paths:
+        _say(f"no assignments found under {course.source}")
+    return 0
 
 
 def cmd_collect(args) -> int:
@@ -151,6 +156,22 @@ def _local_cluster(spec: str) -> str:
     return spec
 
 
+def cmd_lab(args) -> int:
+    from .config import find_repo
+    from .learner import run_lab
+
+    return run_lab(Path(args.repo).resolve() if args.repo else find_repo(), args.jupyter_args)
+
+
+def cmd_validate(args) -> int:
+    from .learner import validate
+
+    status = 0
+    for notebook in args.notebooks:
+        status = max(status, validate(Path(notebook), timeout=args.timeout))
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workdir", help=f"instructor working directory (default: ${ENV_HOME}, else <repo>/instructor)")
@@ -168,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run nbgrader generate_assignment from solutions/ into notebooks/ "
                                    "(all assignments by default), in a reproducible byte-for-byte form.")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--due", metavar="DATE", help="record this due date for the released assignment(s) in the gradebook "
+                                                 "(ISO 8601, e.g. 2026-03-01T23:59 local time, or ...Z for UTC; '' "
+                                                 "removes it); autograde charges late work from it")
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("collect", parents=[common, db],
@@ -199,14 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="per-cell timeout in seconds (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
-    p.add_argument("--due", metavar="DATE", help="record this due date for the released assignment(s) in the gradebook "
-                                                 "(ISO 8601, e.g. 2026-03-01T23:59 local time, or ...Z for UTC; '' "
-                                                 "removes it); autograde charges late work from it")
                    help="run kernels in the grading sandbox (docs/SECURITY.md): auto = when bubblewrap and root "
                         "are available (default)")
     p.add_argument("--memory-mb", type=int, default=2048, help="sandbox: memory per kernel (default %(default)s)")
     p.add_argument("--cpu-seconds", type=int, default=300, help="sandbox: CPU seconds per kernel (default %(default)s)")
     p.add_argument("--nproc", type=int, default=64, help="sandbox: processes and threads (default %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="grade every submission (default: only those new or changed since their last grading)")
+    p.add_argument("--late-per-day", type=float, default=0.10, metavar="FRACTION",
+                   help="late work loses this fraction of its score per started day after the due date "
+                        "(nncourse release --due; default %(default)s, 0 for no penalty)")
+    p.add_argument("--late-cap", type=float, default=0.50, metavar="FRACTION",
+                   help="at most this fraction of the score is taken for lateness (default %(default)s)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (workers need the "
@@ -228,13 +256,6 @@ def build_parser() -> argparse.ArgumentParser:
                                    "pass_rate_per_exercise.png and summary.md.")
     p.add_argument("--out", help="output folder (default: <workdir>/reports)")
     p.add_argument("--pass-fraction", type=float, default=1.0,
-    p.add_argument("--force", action="store_true",
-                   help="grade every submission (default: only those new or changed since their last grading)")
-    p.add_argument("--late-per-day", type=float, default=0.10, metavar="FRACTION",
-                   help="late work loses this fraction of its score per started day after the due date "
-                        "(nncourse release --due; default %(default)s, 0 for no penalty)")
-    p.add_argument("--late-cap", type=float, default=0.50, metavar="FRACTION",
-                   help="at most this fraction of the score is taken for lateness (default %(default)s)")
                    help="an exercise counts as passed at this fraction of its points (default %(default)s)")
     p.set_defaults(func=cmd_report)
 
@@ -246,6 +267,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=60, help="per-cell timeout in seconds (default %(default)s)")
     p.add_argument("--allow-errors", action="store_true", help="keep going after a failing cell (and do not fail)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("lab", help="learners: open the course in JupyterLab with the learner's tools only",
+                       description="Start `jupyter lab notebooks/` with the course's learner configuration "
+                                   "(jupyter-config/learner/): nbgrader's Validate button, without the instructor's "
+                                   "Formgrader, Create Assignment, Assignment List and Course List. Arguments after "
+                                   "the options go to `jupyter lab` (for example --port 8890 --no-browser).")
+    p.add_argument("--repo", help="course repository (default: found from the current directory)")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, metavar="JUPYTER_LAB_ARGS")
+    p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("validate", help="learners: run a notebook's tests and print whole hints",
+                       description="Run every cell of a notebook as nbgrader's Validate button does and print each "
+                                   "failing test cell with its message and hint in full. Exit status 0 when every "
+                                   "test cell passes, 1 when one fails (hidden tests run only at grading).")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    p.add_argument("--timeout", type=int, default=60, help="per-cell timeout in seconds (default %(default)s)")
+    p.set_defaults(func=cmd_validate)
     return parser
 
 
