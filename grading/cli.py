@@ -124,7 +124,15 @@ def cmd_report(args) -> int:
     from .cycle.report import report
 
     course = _course(args)
-    out = report(course, out_dir=Path(args.out) if args.out else None, pass_fraction=args.pass_fraction)
+    columns = {}
+    for spec in args.canvas_column or []:
+        name, sep, title = spec.partition("=")
+        if not sep or not title:
+            raise ValueError(f"--canvas-column wants ASSIGNMENT=TITLE, got {spec!r}")
+        columns[name] = title
+    out = report(course, out_dir=Path(args.out) if args.out else None, pass_fraction=args.pass_fraction,
+                 assignments=args.assignment or None, scale=args.scale,
+                 lms=args.lms.split(",") if args.lms else None, canvas_columns=columns)
     for path in out.files:
         _say(f"wrote {path}")
     return 0
@@ -250,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.set_defaults(func=cmd_feedback)
 
-    p = sub.add_parser("report", parents=[common, db], help="grades CSV, figures and a summary",
+    p = sub.add_parser("report", parents=[common, db], help="grades CSV, LMS grade files, figures and a summary",
                        description="Write <workdir>/reports/: grades.csv (one row per student; one column per "
                                    "exercise and per section; totals), score_distribution.png, "
                                    "pass_rate_per_exercise.png and summary.md.")
@@ -270,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lab", help="learners: open the course in JupyterLab with the learner's tools only",
                        description="Start `jupyter lab notebooks/` with the course's learner configuration "
+    p.add_argument("--assignment", action="append",
+                   help="report this assignment (repeatable; default: every assignment with a submission or a past "
+                        "due date); unassigned work is left out of the totals and the histogram")
+    p.add_argument("--scale", type=float, metavar="POINTS",
+                   help="LMS files: each assignment out of POINTS (default: its own points)")
+    p.add_argument("--lms", metavar="canvas,moodle",
+                   help="which LMS grade files to write: canvas.csv (gradebook import), moodle-<assignment>.csv "
+                        "(grading worksheet); default: each LMS some student has an id of")
+    p.add_argument("--canvas-column", action="append", metavar="ASSIGNMENT=TITLE",
+                   help="the Canvas column of an assignment, e.g. '02-forward-pass=Forward pass (48213)' (the "
+                        "title and id of the Canvas assignment, as in Canvas's export); default: the assignment id")
                                    "(jupyter-config/learner/): nbgrader's Validate button, without the instructor's "
                                    "Formgrader, Create Assignment, Assignment List and Course List. Arguments after "
                                    "the options go to `jupyter lab` (for example --port 8890 --no-browser).")
