@@ -84,12 +84,15 @@ def cmd_autograde(args) -> int:
         if ok or args.scheduler:  # on a Dask cluster every worker is checked instead (grading.cycle.distributed)
             course = course.with_(sandbox=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
                                                  nproc=args.nproc))
-        elif args.sandbox == "on":
-            print(f"nncourse: the grading sandbox cannot run here: {why}", file=sys.stderr)
+        else:  # `auto` does not fall back: grading unsandboxed takes an explicit --sandbox off
+            print(f"nncourse: the grading sandbox cannot run here: {why}.\n"
+                  "nncourse: learners' code would run with your rights. Install bubblewrap (apt-get install "
+                  "bubblewrap) and run as root, or pass --sandbox off to grade without the sandbox on purpose "
+                  "(on a disposable machine only; docs/SECURITY.md).", file=sys.stderr, flush=True)
             return 2
-        else:
-            print(f"nncourse: WARNING: grading without the sandbox ({why}); submissions run with your rights",
-                  file=sys.stderr, flush=True)
+    else:
+        print("nncourse: WARNING: --sandbox off: learners' code runs WITHOUT the grading sandbox, with your rights "
+              "(the tests still run in the trusted checker; docs/SECURITY.md)", file=sys.stderr, flush=True)
     from .cycle.distributed import ClusterError
 
     try:
@@ -231,8 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="per-cell timeout in seconds (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
-                   help="run kernels in the grading sandbox (docs/SECURITY.md): auto = when bubblewrap and root "
-                        "are available (default)")
+                   help="auto (default) and on: run every kernel in the grading sandbox (docs/SECURITY.md), and "
+                        "refuse to grade where it cannot run (bubblewrap missing, not root); off: grade without it, "
+                        "on purpose")
     p.add_argument("--memory-mb", type=int, default=2048, help="sandbox: memory per kernel (default %(default)s)")
     p.add_argument("--cpu-seconds", type=int, default=300, help="sandbox: CPU seconds per kernel (default %(default)s)")
     p.add_argument("--nproc", type=int, default=64, help="sandbox: processes and threads (default %(default)s)")

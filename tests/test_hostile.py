@@ -107,6 +107,25 @@ def attacks(paths: dict) -> dict:
             "        try:\n            os.symlink(target, '/run/nncourse/ipc/' + name + str(len(made)))\n"
             "            made.append(name)\n        except OSError:\n            pass\n"
             "print('ATTACK-RESULT planted', len(made))\n" + WRONG_RELU),
+        "fill-the-disk": (  # past the quota of both writable places, in files under the file-size limit
+            "import os\nres = []\nfor folder in ['/tmp', '/run/nncourse/ipc']:\n    err, total = None, 0\n"
+            "    for i in range(64):\n        try:\n"
+            "            with open(os.path.join(folder, 'fill%d' % i), 'wb') as fh:\n"
+            "                for _ in range(3):\n                    fh.write(b'x' * 2**20)\n"
+            "                    total += 2**20\n"
+            "        except OSError as exc:\n            err = exc.errno\n            break\n"
+            "    res.append((folder, err, total // 2**20))\n"
+            "    for i in range(64):\n        try:\n            os.unlink(os.path.join(folder, 'fill%d' % i))\n"
+            "        except OSError:\n            pass\n"
+            "print('ATTACK-RESULT fill', res)\n" + WRONG_RELU),
+        "deep-tree": (  # 3000 nested folders in each writable place (the janitor's rmtree gave up at ~1500)
+            "import os\nmade = {}\nfor folder in ['/run/nncourse/ipc', '/tmp']:\n"
+            "    fd, depth = os.open(folder, os.O_RDONLY), 0\n    try:\n        while depth < 3000:\n"
+            "            os.mkdir('d', dir_fd=fd)\n            child = os.open('d', os.O_RDONLY, dir_fd=fd)\n"
+            "            os.close(fd)\n            fd, depth = child, depth + 1\n"
+            "    except OSError as exc:\n        print('stopped', exc)\n    finally:\n        os.close(fd)\n"
+            "    made[folder] = depth\n"
+            "print('ATTACK-RESULT deep', made)\n" + WRONG_RELU),
         # ---------------------------------------------------------------- the grade (the checker)
         "patch-numpy-and-helpers": (
             "import numpy, helpers.checks, builtins\n"
@@ -726,6 +745,82 @@ def test_nothing_outlives_the_batch(battery):
     leftovers = [p for p in Path("/sys/fs/cgroup").glob("**/nncourse-*") if p.is_dir() and p.stat().st_mtime < old
                  and not (p / "cgroup.procs").read_text().strip()]
     assert leftovers == []
+
+
+def _attack_result(b, name: str, tag: str):
+    """The value the attack printed after ``ATTACK-RESULT <tag>`` (a Python literal)."""
+    import ast
+
+    text = "".join(o.get("text", "") for c in _autograded(b, name).cells
+                   if c.metadata.get("nbgrader", {}).get("grade_id") == "ex01-answer" for o in c.outputs)
+    m = re.search(rf"ATTACK-RESULT {tag} (.*)", text)
+    assert m, f"{name}: no ATTACK-RESULT {tag} in {text[:2000]!r}"
+    return ast.literal_eval(m.group(1))
+
+
+@pytest.mark.slow
+def test_writing_past_the_quota_gets_oserror_and_the_kernel_lives_on(battery):
+    """/tmp and the socket folder are size-limited tmpfs: past the quota a write raises OSError (ENOSPC), nothing
+    reaches the host's disk, the kernel lives on (exercise 2 still earns its points) and so does the batch."""
+    import errno
+
+    from grading.sandbox.launch import parse_args
+
+    got = {folder: (err, mb) for folder, err, mb in _attack_result(battery, "fill-the-disk", "fill")}
+    assert got["/tmp"][0] == errno.ENOSPC and got["/tmp"][1] <= LIMITS.tmp_mb, got
+    ipc_mb = parse_args(["-f", "x"]).ipc_kb / 1024
+    assert got["/run/nncourse/ipc"][0] == errno.ENOSPC and got["/run/nncourse/ipc"][1] <= ipc_mb, got
+    assert _score(battery, "fill-the-disk", key="ex02") == 10.0
+
+
+@pytest.mark.slow
+def test_a_deep_tree_is_built_and_the_next_exercise_still_runs(battery):
+    made = _attack_result(battery, "deep-tree", "deep")
+    assert made == {"/run/nncourse/ipc": 3000, "/tmp": 3000}, made
+    assert _score(battery, "deep-tree", key="ex02") == 10.0
+
+
+def _host_leftovers() -> list:
+    """Private folders and socket-folder mounts of sandboxes that have ended (no live launcher or janitor holds
+    their uid; other batches may be running)."""
+    import fcntl
+    import tempfile
+
+    def held(uid: str) -> bool:
+        try:
+            fd = os.open(Path(tempfile.gettempdir()) / "nncourse-sandbox-uids" / f"uid-{uid}.lock", os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+
+    out = []
+    for folder in Path(tempfile.gettempdir()).glob("nncourse-sbx-*-*"):
+        uid = folder.name.split("-")[2]
+        if uid.isdigit() and not held(uid):
+            out.append(str(folder))
+    for line in Path("/proc/mounts").read_text().splitlines():
+        mountpoint = line.split()[1]
+        if "/nncourse-sbx-" in mountpoint:
+            uid = mountpoint.split("/nncourse-sbx-")[1].split("-")[0]
+            if not (uid.isdigit() and held(uid)):
+                out.append(f"mount {mountpoint}")
+    return out
+
+
+@pytest.mark.slow
+def test_nothing_of_the_sandboxes_stays_on_the_host(battery):
+    """After the batch (the full disks, the 3000-deep trees, every other attack): no sandbox's private folder or
+    socket-folder mount is left on the host."""
+    deadline = time.time() + 20
+    while _host_leftovers() and time.time() < deadline:
+        time.sleep(0.2)
+    assert _host_leftovers() == []
 
 
 # ------------------------------------------------------------------------------------------------ resume

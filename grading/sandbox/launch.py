@@ -11,7 +11,10 @@ What the sandbox is
   exercises' references, given by ``--helpers``); nothing else of the course
   repository (no ``solutions/``, no ``tests/``), no instructor folder (no gradebook, no other submission). The
   kernel's working directory (the student's own autograded folder) is bound read-only. ``/tmp`` (also ``$HOME``)
-  is a small private tmpfs: the only place the kernel can write, and it vanishes with the kernel.
+  is a small private tmpfs that vanishes with the kernel; the socket folder ``/run/nncourse/ipc`` is a tmpfs too
+  (``--ipc-kb``, a few hundred inodes more than it needs), mounted by this launcher on the host so that the grader
+  reaches its sockets, and unmounted when the sandbox ends. Those two are the only places the kernel can write:
+  nothing it writes reaches the host's disk, and what it leaves is gone however deep it nests folders.
 * **Namespaces**: new network (no interface but a down loopback: no socket reaches anything), pid (the kernel
   sees only its own processes, and all of them die with it), ipc, uts and, where possible, cgroup namespaces.
 * **User**: an unprivileged uid of its own (``190000`` + n, one per live kernel, taken with a lock file) with no
@@ -49,6 +52,9 @@ UID_COUNT = 2000
 INSIDE = "/run/nncourse"
 """Where the sandbox sees its private files: ``kernel.json`` and ``ipc/`` (the sockets, also the checker's)."""
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+IPC_INODES = 4096
+"""Files and folders the socket folder's tmpfs may hold (Jupyter's five sockets and the checker's folder need a
+handful; the rest is the learner's, and bounded)."""
 STDERR_KEEP = 8192
 """Bytes of the kernel's own stderr passed on to the grader's stderr; the rest is discarded."""
 
@@ -61,6 +67,7 @@ def parse_args(argv=None):
     p.add_argument("--nproc", type=int, default=64, help="processes and threads of the kernel's uid")
     p.add_argument("--file-mb", type=int, default=16, help="largest file the kernel may write")
     p.add_argument("--tmp-mb", type=int, default=64, help="size of the private /tmp")
+    p.add_argument("--ipc-kb", type=int, default=1024, help="size of the socket folder's tmpfs (/run/nncourse/ipc)")
     p.add_argument("--wall-seconds", type=int, default=1800, help="the sandbox is killed after this long")
     p.add_argument("--bwrap", default=shutil.which("bwrap") or "/usr/bin/bwrap")
     p.add_argument("--setpriv", default=shutil.which("setpriv") or "/usr/bin/setpriv")
@@ -345,8 +352,85 @@ def _uid_processes(uid: int) -> list:
     return pids
 
 
+# ---------------------------------------------------------------------------------------------- the socket folder
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MNT_DETACH = 2, 4, 8, 2
+
+
+def _libc():
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        import ctypes.util
+
+        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def mount_tmpfs(path: str, size_bytes: int, gid: int, inodes: int = IPC_INODES) -> None:
+    """Mount a tmpfs of ``size_bytes`` and ``inodes`` at ``path`` (host side), root's, group ``gid``, mode 01770
+    (sticky: the kernel makes its sockets there and cannot remove or rename what the grader's checker makes)."""
+    import ctypes
+
+    opts = f"size={int(size_bytes)},nr_inodes={int(inodes)},mode=1770,uid=0,gid={int(gid)}"
+    if _libc().mount(b"tmpfs", os.fsencode(path), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     opts.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"cannot mount the socket folder's tmpfs at {path}: {os.strerror(err)}")
+
+
+def unmount(path: str) -> bool:
+    """Detach the mount at ``path`` (lazily: at once, even if busy); ``False`` if nothing was mounted there."""
+    return _libc().umount2(os.fsencode(path), MNT_DETACH) == 0
+
+
+def remove_tree(path: str) -> None:
+    """Remove ``path`` and everything under it, however deep: iterative (no recursion limit), one directory
+    descriptor open at a time, names relative to it (no path-length limit), symbolic links removed, never
+    followed. ``shutil.rmtree`` gives up on trees some thousand folders deep."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+            os.unlink(path)
+            return
+        raise
+    names = []  # the folders we are in, below path
+    try:
+        while True:
+            sub = None
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        sub = entry.name
+                        break
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except FileNotFoundError:
+                        pass
+            if sub is not None:
+                child = os.open(sub, flags, dir_fd=fd)
+                os.close(fd)
+                fd = child
+                names.append(sub)
+                continue
+            if not names:
+                break
+            parent = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd = parent
+            os.rmdir(names.pop(), dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(path)
+
+
 def _cleanup(uid: int, links: list, cgroup, private: str, wait: float = 10.0) -> None:
-    """Kill whatever still runs as the sandbox's uid, remove its cgroups, socket links and private folder."""
+    """Kill whatever still runs as the sandbox's uid, remove its cgroups, socket links and private folder (the
+    socket folder's tmpfs unmounted first)."""
     # until the uid has been empty for a second: a sandbox killed while bwrap was still setting up can start its
     # kernel as the uid just after a first sweep found nothing
     deadline = time.monotonic() + wait
@@ -372,7 +456,14 @@ def _cleanup(uid: int, links: list, cgroup, private: str, wait: float = 10.0) ->
             pass
     if cgroup is not None:
         cgroup.remove()
-    shutil.rmtree(private, ignore_errors=True)
+    ipc = os.path.join(private, "ipc")
+    for _ in range(8):  # the tmpfs (and anything stacked on it)
+        if not unmount(ipc):
+            break
+    try:
+        remove_tree(private)
+    except OSError:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _start_janitor(uid: int, links: list, cgroup, private: str) -> int:
@@ -417,7 +508,7 @@ def main(argv=None) -> int:
             return 2
     lockdir = os.path.join(tempfile.gettempdir(), "nncourse-sandbox-uids")
     uid, lockfd = allocate_uid(lockdir)
-    private = tempfile.mkdtemp(prefix="nncourse-sbx-")
+    private = tempfile.mkdtemp(prefix=f"nncourse-sbx-{uid}-")  # the uid: tests tell a leftover from a live one
     links = []
     cgroup = None
     proc = None
@@ -428,6 +519,7 @@ def main(argv=None) -> int:
         # root's, group the kernel's, sticky: the kernel makes its sockets here, and the grader's checker makes its
         # own folder (grading/checker/harness.py), which the kernel can then neither rename nor replace
         os.mkdir(ipc, 0o700)
+        mount_tmpfs(ipc, args.ipc_kb * 1024, uid)  # nothing the kernel writes there reaches the disk
         os.chown(ipc, 0, uid)
         os.chmod(ipc, 0o1770)
         inside = dict(info, ip=f"{INSIDE}/ipc/k")

@@ -148,6 +148,9 @@ class RefuseUnsandboxed(Preprocessor):
 
     reason = Unicode("", help="why the sandbox cannot run here").tag(config=True)
 
+    def __call__(self, nb, resources):  # whatever `enabled` says (nbconvert's preprocessors are off by default)
+        raise RuntimeError(refusal(self.reason))
+
     def preprocess(self, nb, resources):
         raise RuntimeError(refusal(self.reason))
 
