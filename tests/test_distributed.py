@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -173,8 +174,8 @@ def local_scores(course):
     """The class graded by the local process pool (two workers): the scores the cluster must give."""
     repo, new_workdir, packages = course
     local = new_workdir("local")
-    ran = subprocess.run(_autograde_cmd(repo, local, "-j", "2"), env=_env(packages), capture_output=True,
-                         text=True, timeout=600)
+    ran = subprocess.run(_autograde_cmd(repo, local, "-j", "2"), env=_env(packages), cwd=_HERE,
+                         capture_output=True, text=True, timeout=600)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     want = _scores(repo, local)
     assert set(want) == set(STUDENTS) and sum(s for s, _ in want["s-correct"].values()) == 20.0, want
@@ -183,6 +184,11 @@ def local_scores(course):
 
 def _env(packages: Path) -> dict:
     return dict(os.environ, PYTHONPATH=str(packages))
+
+
+_HERE = tempfile.gettempdir()
+"""The working directory of the clients: not the repository, whose `grading` `python -m` would put first on
+sys.path, before the snapshot."""
 
 
 def _autograde_cmd(repo: Path, work: Path, *more) -> list:
@@ -248,7 +254,7 @@ def test_worker_killed_mid_batch_and_a_crashing_submission_lose_nothing(course, 
         dask.wait_for_workers(2)
         out, err = open(tmp_path / "client.out", "w"), open(tmp_path / "client.err", "w")
         client = subprocess.Popen(_autograde_cmd(repo, work, "--scheduler", address), env=_env(packages),
-                                  stdout=out, stderr=err, start_new_session=True)
+                                  cwd=_HERE, stdout=out, stderr=err, start_new_session=True)
         done_at_kill = _wait_for(client, work, 1)
         dask.kill("w1")
         try:
@@ -286,13 +292,14 @@ def test_client_killed_mid_batch_then_rerun_has_one_record_per_submission(course
         dask.worker("w2")
         dask.wait_for_workers(2)
         client = subprocess.Popen(_autograde_cmd(repo, work, "--scheduler", address), env=_env(packages),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                  cwd=_HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
         done_at_kill = _wait_for(client, work, 1)
         os.killpg(client.pid, signal.SIGKILL)
         client.wait()
         assert 1 <= done_at_kill < len(STUDENTS), f"not mid-batch ({done_at_kill} graded)"
         rerun = subprocess.run(_autograde_cmd(repo, work, "--scheduler", address), env=_env(packages),
-                               capture_output=True, text=True, timeout=600)
+                               cwd=_HERE, capture_output=True, text=True, timeout=600)
         context = rerun.stdout + rerun.stderr + dask.logs()
     assert rerun.returncode == 0, context
     assert f"graded {len(STUDENTS)} submission(s)" in rerun.stdout, context
@@ -320,7 +327,7 @@ def test_workers_of_another_version_are_refused_by_name(course, tmp_path):
             n += 1
         dask.wait_for_workers(n)
         ran = subprocess.run(_autograde_cmd(repo, work, "--scheduler", address), env=_env(packages),
-                             capture_output=True, text=True, timeout=300)
+                             cwd=_HERE, capture_output=True, text=True, timeout=300)
         context = ran.stdout + ran.stderr + dask.logs()
     assert ran.returncode == 2, context
     assert "refusing to grade on this cluster" in ran.stderr, context
@@ -332,3 +339,55 @@ def test_workers_of_another_version_are_refused_by_name(course, tmp_path):
                    for line in ran.stderr.splitlines()), context
     assert _records(work) == {}
     assert _graded_notebooks(work) == []
+
+
+# ------------------------------------------------------------------------------------------------ the example
+def test_kubernetes_example_is_a_cluster_these_tools_accept():
+    """deploy/cluster/kubernetes.yaml parses; the scheduler's and the workers' commands are accepted by the installed
+    `dask scheduler` and `dask worker` (unknown or misspelt options fail here); the workers reach the scheduler's
+    service, run one thread, as root with the rights the sandbox needs, from the scheduler's image; the Dask settings
+    in its environment exist; only the workers reach the scheduler; the image installs bubblewrap and the cluster
+    extra."""
+    import dask.config
+    import yaml
+    from distributed.cli.dask_scheduler import main as dask_scheduler
+    from distributed.cli.dask_worker import main as dask_worker
+
+    docs = [d for d in yaml.safe_load_all((REPO / "deploy" / "cluster" / "kubernetes.yaml").read_text()) if d]
+    by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    scheduler = by[("Deployment", "nncourse-scheduler")]["spec"]["template"]["spec"]["containers"][0]
+    worker_pod = by[("Deployment", "nncourse-worker")]["spec"]["template"]
+    worker = worker_pod["spec"]["containers"][0]
+    service = by[("Service", "nncourse-scheduler")]["spec"]
+
+    assert scheduler["command"][:2] == ["dask", "scheduler"] and worker["command"][:2] == ["dask", "worker"]
+    s_args = dask_scheduler.make_context("dask scheduler", list(scheduler["command"][2:])).params
+    w_args = dask_worker.make_context("dask worker", list(worker["command"][2:])).params
+    port = int(s_args["port"])
+    assert service["ports"][0]["targetPort"] == port and service.get("type", "ClusterIP") == "ClusterIP"
+    assert w_args["scheduler"] == f"tcp://nncourse-scheduler:{service['ports'][0]['port']}"
+    assert service["selector"].items() <= by[("Deployment", "nncourse-scheduler")]["spec"]["template"]["metadata"][
+        "labels"].items()
+    assert w_args["nthreads"] == 1 and str(w_args["n_workers"]) == "1"
+    assert s_args["dashboard"] is False and w_args["dashboard"] is False
+    assert worker["image"] == scheduler["image"], "the workers and the scheduler run one course version"
+    assert worker["securityContext"] == {"runAsUser": 0, "privileged": True}
+
+    env = {e["name"]: e["value"] for e in scheduler["env"]}
+    assert env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] == "1.0"
+    for name, value in env.items():
+        key = ".".join(name.removeprefix("DASK_").lower().split("__"))
+        dask.config.get(key)  # a setting Dask has (KeyError otherwise)
+        assert dask.config.collect_env({name: value}), name
+
+    policy = by[("NetworkPolicy", "nncourse-scheduler-from-workers")]["spec"]
+    assert policy["podSelector"]["matchLabels"] == service["selector"]
+    assert [src["podSelector"]["matchLabels"] for src in policy["ingress"][0]["from"]] == [
+        worker_pod["metadata"]["labels"]]
+
+    dockerfile = (REPO / "deploy" / "cluster" / "Dockerfile").read_text()
+    assert "bubblewrap" in dockerfile and "util-linux" in dockerfile and "'.[cluster]'" in dockerfile
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("distributed") for dep in extras["cluster"])
