@@ -35,6 +35,10 @@ from support import xss as X
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(X.browser_unavailable()), reason=X.browser_unavailable()
                                                    or "browser available")]
 
+PROBE = ("import os\nprint('SANDBOX-PROBE uid', os.getuid(), 'sandbox', os.environ.get('NNCOURSE_SANDBOX'))\n"
+         "def add(a, b):\n    return np.asarray(a) + np.asarray(b)\n")
+"""An answer that says who runs it (the pipeline here grades without the sandbox: uid 0; the sandbox: 190000+)."""
+
 LIVE_OFFLINE = {"html-img-onerror", "html-script", "html-js-link", "html-details-ontoggle", "md-output-img",
                 "md-output-link", "md-cell-img", "md-cell-link", "md-cell-a", "md-cell-script", "html-iframe-srcdoc",
                 "html-svg-animate", "md-output-autolink"}
@@ -54,7 +58,8 @@ def graded(fixture_course, tmp_path_factory):
     xss = S.mutant_submission(rel, src, "ex01-answer", X.ANSWER_CODE)
     at = next(i for i, c in enumerate(xss.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "ex01-answer")
     xss.cells.insert(at + 1, nbformat.v4.new_markdown_cell(X.MARKDOWN))
-    subs = {"xss": xss, "raw": S.solution_submission(rel, src), "honest": S.solution_submission(rel, src)}
+    subs = {"xss": xss, "raw": S.solution_submission(rel, src), "honest": S.solution_submission(rel, src),
+            "probe": S.mutant_submission(rel, src, "ex01-answer", PROBE)}
     res = grade_submissions(FIXTURE_ID, subs, course.workdir, course=course, jobs=1)
     assert not res.failures, res.failures
     raw_path = course.autograded / "raw" / FIXTURE_ID / f"{FIXTURE_ID}.ipynb"
@@ -234,3 +239,29 @@ def test_formgrader_index_works(formgrader, chrome):
     while time.monotonic() < deadline and FIXTURE_ID not in chrome.find_element("tag name", "body").text:
         time.sleep(0.3)
     assert FIXTURE_ID in chrome.find_element("tag name", "body").text
+
+
+def test_formgrader_autograde_button_grades_in_the_sandbox_or_refuses(graded, formgrader):
+    """Formgrader's Autograde button (its API call) reads the instructor folder's nbgrader_config.py: the kernel
+    runs in the sandbox (another uid), or, where the sandbox cannot run, nothing is graded and the reason says to
+    use `nncourse autograde`."""
+    from grading.sandbox.launch import UID_BASE
+    from grading.sandbox.manager import available
+
+    course, _ = graded
+    base, token = formgrader
+    path = course.autograded / "probe" / FIXTURE_ID / f"{FIXTURE_ID}.ipynb"
+    before = re.search(r"SANDBOX-PROBE uid (\d+)", path.read_text())
+    assert before and int(before.group(1)) < UID_BASE  # graded by the test's own pipeline, unsandboxed
+    req = urllib.request.Request(f"{base}/formgrader/api/submission/{FIXTURE_ID}/probe/autograde", data=b"",
+                                 method="POST", headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=600) as resp:
+        res = json.loads(resp.read())
+    ok, why = available()
+    if ok:
+        assert res["success"], (res.get("log", "") + (res.get("error") or ""))[-3000:]
+        m = re.search(r"SANDBOX-PROBE uid (\d+) sandbox (\w+)", path.read_text())
+        assert m and int(m.group(1)) >= UID_BASE and m.group(2) == "1", m and m.group(0)
+    else:
+        assert not res["success"]
+        assert "nncourse autograde" in res.get("log", "") + (res.get("error") or "")
