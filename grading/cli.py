@@ -171,7 +171,14 @@ def cmd_lab(args) -> int:
     from .config import find_repo
     from .learner import run_lab
 
-    return run_lab(Path(args.repo).resolve() if args.repo else find_repo(), args.jupyter_args)
+    extra = list(args.jupyter_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    if args.port is not None:
+        extra = [f"--port={args.port}"] + extra
+    if args.no_browser:
+        extra = ["--no-browser"] + extra
+    return run_lab(Path(args.repo).resolve() if args.repo else find_repo(), extra)
 
 
 def cmd_validate(args) -> int:
@@ -264,11 +271,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common, db], help="grades CSV, LMS grade files, figures and a summary",
                        description="Write <workdir>/reports/: grades.csv (one row per student; one column per "
-                                   "exercise and per section; totals), score_distribution.png, "
-                                   "pass_rate_per_exercise.png and summary.md.")
+                                   "exercise and per assigned section; totals over assigned work; a note column for "
+                                   "missing, ungradable and late work), canvas.csv and moodle-<assignment>.csv for "
+                                   "the LMS's grade import, score_distribution.png, pass_rate_per_exercise.png and "
+                                   "summary.md.")
     p.add_argument("--out", help="output folder (default: <workdir>/reports)")
     p.add_argument("--pass-fraction", type=float, default=1.0,
                    help="an exercise counts as passed at this fraction of its points (default %(default)s)")
+    p.add_argument("--assignment", action="append",
+                   help="report this assignment (repeatable; default: every assignment with a submission or a past "
+                        "due date); unassigned work is left out of the totals and the histogram")
+    p.add_argument("--scale", type=float, metavar="POINTS",
+                   help="LMS files: each assignment out of POINTS (default: its own points)")
+    p.add_argument("--lms", metavar="canvas,moodle",
+                   help="which LMS grade files to write: canvas.csv (gradebook import), moodle-<assignment>.csv "
+                        "(grading worksheet); default: each LMS some student has an id of")
+    p.add_argument("--canvas-column", action="append", metavar="ASSIGNMENT=TITLE",
+                   help="the Canvas column of an assignment, e.g. '02-forward-pass=Forward pass (48213)' (the "
+                        "title and id of the Canvas assignment, as in Canvas's export); default: the assignment id")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("run", parents=[common], help="execute notebooks headlessly and time them",
@@ -282,21 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lab", help="learners: open the course in JupyterLab with the learner's tools only",
                        description="Start `jupyter lab notebooks/` with the course's learner configuration "
-    p.add_argument("--assignment", action="append",
-                   help="report this assignment (repeatable; default: every assignment with a submission or a past "
-                        "due date); unassigned work is left out of the totals and the histogram")
-    p.add_argument("--scale", type=float, metavar="POINTS",
-                   help="LMS files: each assignment out of POINTS (default: its own points)")
-    p.add_argument("--lms", metavar="canvas,moodle",
-                   help="which LMS grade files to write: canvas.csv (gradebook import), moodle-<assignment>.csv "
-                        "(grading worksheet); default: each LMS some student has an id of")
-    p.add_argument("--canvas-column", action="append", metavar="ASSIGNMENT=TITLE",
-                   help="the Canvas column of an assignment, e.g. '02-forward-pass=Forward pass (48213)' (the "
-                        "title and id of the Canvas assignment, as in Canvas's export); default: the assignment id")
                                    "(jupyter-config/learner/): nbgrader's Validate button, without the instructor's "
                                    "Formgrader, Create Assignment, Assignment List and Course List. Arguments after "
-                                   "the options go to `jupyter lab` (for example --port 8890 --no-browser).")
+                                   "-- go to `jupyter lab` (for example: nncourse lab -- --ServerApp.ip=0.0.0.0).")
     p.add_argument("--repo", help="course repository (default: found from the current directory)")
+    p.add_argument("--port", type=int, help="the port JupyterLab listens on (default: Jupyter's, 8888 or the next free)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("jupyter_args", nargs=argparse.REMAINDER, metavar="JUPYTER_LAB_ARGS")
     p.set_defaults(func=cmd_lab)
 
