@@ -31,6 +31,7 @@ import pytest
 from conftest import FIXTURE_ID
 from support import submissions as S
 from support import xss as X
+from grading.cycle.inert import MATHJAX_URL
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(X.browser_unavailable()), reason=X.browser_unavailable()
                                                    or "browser available")]
@@ -140,6 +141,9 @@ def test_feedback_runs_no_learner_script_and_keeps_the_plot(graded, chrome, stud
     page = course.feedback / student / FIXTURE_ID / f"{FIXTURE_ID}.html"
     text = page.read_text()
     assert 'http-equiv="Content-Security-Policy"' in text[:3000]
+    # the page's only scripts: MathJax's configuration (allowed by hash) and MathJax; no eval'd configuration
+    assert re.findall(r"<script[^>]*>", text) == ["<script>", f'<script src="{MATHJAX_URL}MathJax.js?config='
+                                                              'TeX-AMS_CHTML-full,Safe">'], re.findall(r"<script[^>]*>", text)
     assert X.visit(chrome, X.file_url(page)) == []
     imgs = chrome.execute_script("return Array.from(document.images).filter(i => i.src.startsWith("
                                  "'data:image/png') && i.naturalWidth > 0).length")

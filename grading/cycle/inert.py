@@ -281,11 +281,19 @@ class InertFeedbackExporter(HTMLExporter):
     eval (the template ``nncourse_feedback`` only replaces nbconvert's MathJax macro, which configures MathJax by
     an eval'd script)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # forced, whatever the configuration says: this exporter exists to render this template
-        self.extra_template_basedirs = [TEMPLATES, NBGRADER_TEMPLATES]
-        self.template_name = "nncourse_feedback"
+    def __init__(self, config=None, **kwargs):
+        # forced, whatever the configuration says (this class's section outranks HTMLExporter's), and before
+        # nbconvert computes its template paths: this exporter exists to render this template
+        from traitlets.config import Config
+
+        own = Config()
+        if config is not None:
+            own.merge(config)
+        elif kwargs.get("parent") is not None:
+            own.merge(kwargs["parent"].config)
+        own.InertFeedbackExporter.template_name = "nncourse_feedback"
+        own.InertFeedbackExporter.extra_template_basedirs = [TEMPLATES, NBGRADER_TEMPLATES]
+        super().__init__(config=own, **kwargs)
 
     def _init_preprocessors(self):
         super()._init_preprocessors()
