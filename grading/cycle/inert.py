@@ -183,8 +183,11 @@ def inert_output(out) -> NotebookNode | None:
     data = {str(k): _join(v) for k, v in data.items()} if isinstance(data, dict) else {}
     kept, removed = {}, []
     for mime in KEEP:
-        if mime in data and (mime not in IMAGES or _valid_base64(data[mime])):
-            kept[mime] = data[mime]
+        if mime in data:
+            if mime not in IMAGES or _valid_base64(data[mime]):
+                kept[mime] = data[mime]
+            else:
+                removed.append(mime)
     if "text/html" in data:
         kept["text/html"] = _inert_block(data["text/html"])
     if "text/markdown" in data and "text/html" not in kept:
