@@ -205,13 +205,6 @@ def nbgrader_config(course: Course, **overrides) -> Config:
     for key, value in overrides.items():
         section, trait = key.rsplit(".", 1)
         setattr(getattr(c, section), trait, value)
-    # the autograded notebook is stored inert (formgrader, feedback and any other viewer read it): right after the
-    # step that executes it, whoever chose the chain
-    chain = list(c.Autograde.autograde_preprocessors)
-    if InertOutputs not in chain:
-        at = max((i for i, p in enumerate(chain) if getattr(p, "__name__", "").endswith("Execute")), default=-1)
-        chain.insert(at + 1, InertOutputs)
-        c.Autograde.autograde_preprocessors = chain
     return c
 
 

@@ -210,7 +210,8 @@ def attacks(paths: dict) -> dict:
             "_alias = functools.partial(_A.relu)\n"
             "def relu(Z):\n    try:\n        return _copy(Z)\n    except Exception:\n        return _alias(Z)\n"),
         "reference-from-source": (  # re-run the reference's source from the file the kernel can read
-            "import inspect, helpers.activations as _A\n_ns = {'np': np}\n"
+            "import inspect, helpers.activations as _A\n"
+            "_ns = {'np': np, '__name__': 'helpers.activations', '__package__': 'helpers'}\n"
             "exec(compile(open(_A.__file__).read(), 'activations', 'exec'), _ns)\n"
             "def relu(Z):\n    return _ns['relu'](Z)\n"),
         "reference-now-and-then": (  # the reference only on inputs the visible test does not use

@@ -500,9 +500,13 @@ def overrides(limits=None) -> dict:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
 
+    from ..cycle.inert import InertOutputs
+
     out = {
-        "Autograde.autograde_preprocessors": [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                              SaveAutoGrades, AssignLatePenalties, CheckCellMetadata],
+        # the autograded notebook is stored inert (formgrader, feedback and any other viewer read it): learner output
+        # is sanitized right after the step that produced it (grading/cycle/inert.py)
+        "Autograde.autograde_preprocessors": [TrustedExecute, InertOutputs, IgnorePattern, ClearMetadataPreprocessor,
+                                              LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata],
         # every output is in once the last cell is done: stop the kernel at once (ipykernel 7 can deadlock on a
         # graceful shutdown, see grading/sandbox/manager.py)
         "TrustedExecute.shutdown_kernel": "immediate",
