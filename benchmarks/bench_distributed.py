@@ -4,8 +4,8 @@
 
 Builds N submissions of one section from its release (the solution, the blank release and the common mistakes of
 ``tests/mutants/<id>.py``, cycled, as ``bench_autograde.py`` does), puts the same files in fresh instructor working
-directories, starts a ``dask scheduler`` on 127.0.0.1 (``worker-saturation`` 1.0, no dashboard), and times, as
-whole commands:
+directories, starts a ``dask scheduler`` on 127.0.0.1 (no dashboard; the settings of ``deploy/cluster/dask.yaml``),
+and times, as whole commands:
 
 1. ``nncourse autograde <id> --jobs 2``: the local process pool (two workers);
 2. ``nncourse autograde <id> --scheduler ADDRESS`` with one ``dask worker --nthreads 1``;
@@ -146,6 +146,9 @@ def main(argv=None) -> int:
     from grading.config import Course
     from grading.cycle.autograde import read_scores
     from grading.cycle.release import release
+    from grading.cycle.distributed import dask_environment
+
+    ENV.update(dask_environment())  # the grading cluster's Dask settings (deploy/cluster/dask.yaml)
 
     source = REPO / "solutions"
     assignment = args.assignment
@@ -199,8 +202,7 @@ def main(argv=None) -> int:
             info = tmp / "scheduler.json"
             t0 = time.perf_counter()
             procs.append(start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                "--no-dashboard", "--scheduler-file", str(info)], tmp / "scheduler.log",
-                               env={"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}))
+                                "--no-dashboard", "--scheduler-file", str(info)], tmp / "scheduler.log"))
             while not info.exists():
                 time.sleep(0.05)
             time.sleep(0.2)
