@@ -12,7 +12,7 @@ MUTANTS = [
     # ---------------------------------------------------------------- l11-ntk: empirical_ntk
     {
         "name": "no-1-over-N",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -23,7 +23,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "one-over-sqrt-N",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -34,7 +34,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "readout-term-only",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -45,7 +45,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "inner-product-factor-missing",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -56,7 +56,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "inner-product-not-divided-by-d",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -67,7 +67,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "a-not-squared",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -78,7 +78,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "relu-where-relu-prime-belongs",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -90,7 +90,7 @@ def empirical_ntk(X1, X2, W, a):
     },
     {
         "name": "float32-arithmetic",
-        "exercise": "l11",
+        "exercise": "l11-ntk",
         "cell": "l11-ntk-answer",
         "source": '''
 def empirical_ntk(X1, X2, W, a):
@@ -104,7 +104,7 @@ def empirical_ntk(X1, X2, W, a):
     # ---------------------------------------------------------------- l11-kgd: kernel_gd_predict
     {
         "name": "no-1-over-n",
-        "exercise": "l11",
+        "exercise": "l11-kgd",
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):
@@ -118,7 +118,7 @@ def kernel_gd_predict(K_train, K_test, y, lr, steps):
     },
     {
         "name": "steps-minus-one",
-        "exercise": "l11",
+        "exercise": "l11-kgd",
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):
@@ -133,7 +133,7 @@ def kernel_gd_predict(K_train, K_test, y, lr, steps):
     },
     {
         "name": "kernel-regression-limit",
-        "exercise": "l11",
+        "exercise": "l11-kgd",
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):
@@ -142,7 +142,7 @@ def kernel_gd_predict(K_train, K_test, y, lr, steps):
     },
     {
         "name": "sign-flip",
-        "exercise": "l11",
+        "exercise": "l11-kgd",
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):
@@ -157,7 +157,7 @@ def kernel_gd_predict(K_train, K_test, y, lr, steps):
     },
     {
         "name": "test-update-uses-the-new-residual",
-        "exercise": "l11",
+        "exercise": "l11-kgd",
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):
@@ -171,8 +171,8 @@ def kernel_gd_predict(K_train, K_test, y, lr, steps):
     },
     {
         "name": "changes-y-in-place",
-        "exercise": "l11",
-        "keeps_at_least": 17,   # of the lab's 20: only the "inputs unchanged" requirement (3 points) is missed
+        "exercise": "l11-kgd",
+        "keeps_at_least": 7,   # of 10: visible (3) and values (4) are right; the properties cell (3) checks the inputs
         "cell": "l11-kgd-answer",
         "source": '''
 def kernel_gd_predict(K_train, K_test, y, lr, steps):

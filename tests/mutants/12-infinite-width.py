@@ -43,14 +43,14 @@ MUTANTS = [
     # ---------------------------------------------------------------- l12-nngp: nngp_relu
     {
         "name": "no-clip",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.replace("np.clip(K / norms, -1.0, 1.0)", "K / norms").format(
             update="sigma_w2 / (2 * np.pi) * norms * (np.sin(theta) + (np.pi - theta) * cos) + sigma_b2"),
     },
     {
         "name": "no-clip-sqrt-of-product",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": '''
 def nngp_relu(X, depth, sigma_w2=2.0, sigma_b2=0.0):
@@ -66,39 +66,39 @@ def nngp_relu(X, depth, sigma_w2=2.0, sigma_b2=0.0):
     },
     {
         "name": "cos-term-dropped",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.format(update="sigma_w2 / (2 * np.pi) * norms * np.sin(theta) + sigma_b2"),
     },
     {
         "name": "one-over-pi",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.format(
             update="sigma_w2 / np.pi * norms * (np.sin(theta) + (np.pi - theta) * cos) + sigma_b2"),
     },
     {
         "name": "degree-0-arccos",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.format(update="sigma_w2 * norms * (np.pi - theta) / (2 * np.pi) + sigma_b2"),
     },
     {
         "name": "missing-norm-factor",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.format(
             update="sigma_w2 / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * cos) + sigma_b2"),
     },
     {
         "name": "bias-dropped-in-recursion",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.format(update="sigma_w2 / (2 * np.pi) * norms * (np.sin(theta) + (np.pi - theta) * cos)"),
     },
     {
         "name": "one-layer-too-many",
-        "exercise": "l12",
+        "exercise": "l12-nngp",
         "cell": "l12-nngp-answer",
         "source": _NNGP.replace("range(depth - 1)", "range(depth)").format(
             update="sigma_w2 / (2 * np.pi) * norms * (np.sin(theta) + (np.pi - theta) * cos) + sigma_b2"),
@@ -106,38 +106,38 @@ def nngp_relu(X, depth, sigma_w2=2.0, sigma_b2=0.0):
     # ---------------------------------------------------------------- l12-rf: random_features_ridge
     {
         "name": "no-1-over-sqrt-N",
-        "exercise": "l12",
+        "exercise": "l12-rf",
         "cell": "l12-rf-answer",
         "source": _rf(sqrt_N="1.0"),
     },
     {
         "name": "ridge-scaled-by-N",
-        "exercise": "l12",
+        "exercise": "l12-rf",
         "cell": "l12-rf-answer",
         "source": _rf(ridge="lam * N"),
     },
     {
         "name": "sqrt-d-dropped",
-        "exercise": "l12",
+        "exercise": "l12-rf",
         "cell": "l12-rf-answer",
         "source": _rf(sqrt_d="1.0"),
     },
     {
         "name": "ridge-scaled-by-n",
-        "exercise": "l12",
+        "exercise": "l12-rf",
         "cell": "l12-rf-answer",
         "source": _rf(ridge="lam * n"),
     },
     {
         "name": "no-ridge-in-the-dual",
-        "exercise": "l12",
-        "keeps_at_least": 14,   # of the lab's 20: the primal form and the inputs (4 points) are still right
+        "exercise": "l12-rf",
+        "keeps_at_least": 4,   # of 10: the primal form (3) and the inputs (1) are still right
         "cell": "l12-rf-answer",
         "source": _rf(ridge_dual="1e-12"),
     },
     {
         "name": "dual-without-PhiT",
-        "exercise": "l12",
+        "exercise": "l12-rf",
         "cell": "l12-rf-answer",
         "source": '''
 def random_features_ridge(X_train, y, X_test, W, lam):
