@@ -92,7 +92,7 @@ class Dask:
     def _start(self, name: str, argv: list, env: dict | None = None):
         out = open(self.folder / f"{name}.log", "w")
         self.procs[name] = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                            env=dict(_env(self.packages), **dask_environment(), **(env or {})),
+                                            env={**_env(self.packages), **dask_environment(), **(env or {})},
                                             cwd=self.folder)
         out.close()
         return self.procs[name]
