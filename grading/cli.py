@@ -12,6 +12,10 @@ For learners:
     nncourse lab                         JupyterLab on notebooks/ with the learner's tools only (Validate)
     nncourse validate NOTEBOOK           run a notebook's tests; whole hints; exit status 1 when one fails
 
+For everyone:
+
+    nncourse site                        the course site: static HTML of every release notebook, run (offline)
+
 The instructor working directory is ``--workdir``, else ``$NNCOURSE_HOME``, else ``<repo>/instructor``.
 """
 from __future__ import annotations
@@ -190,6 +194,20 @@ def cmd_validate(args) -> int:
     return status
 
 
+def cmd_site(args) -> int:
+    import runpy
+
+    from .config import find_repo
+
+    repo = Path(args.repo).resolve() if args.repo else find_repo()
+    script = repo / "site" / "build.py"
+    if not script.is_file():
+        raise FileNotFoundError(f"{script} is missing: run `nncourse site` from a clone of the course repository")
+    site = runpy.run_path(str(script))
+    site["build"](Path(args.out).resolve() if args.out else repo / "site", repo=repo, jobs=max(1, args.jobs))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workdir", help=f"instructor working directory (default: ${ENV_HOME}, else <repo>/instructor)")
@@ -318,6 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     p.add_argument("--timeout", type=int, default=60, help="per-cell timeout in seconds (default %(default)s)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("site", help="build the course site (static HTML of every release notebook, run)",
+                       description="Run every release notebook as a learner's Run All would and build a static HTML "
+                                   "site of the whole course with Jupyter Book 1, offline (pip install -e '.[site]'). "
+                                   "The site is <out>/_build/html (default: site/_build/html); open its index.html.")
+    p.add_argument("--repo", help="course repository (default: found from the current directory)")
+    p.add_argument("--out", help="output folder (default: <repo>/site)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="notebooks executed at once (default %(default)s)")
+    p.set_defaults(func=cmd_site)
     return parser
 
 
