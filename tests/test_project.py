@@ -47,7 +47,7 @@ def _readme_commands():
 def test_readme_has_the_two_quickstart_commands():
     """One command sets up and opens the course; one sets up and runs the tests."""
     cmds = _readme_commands()
-    assert any("jupyter lab notebooks/" in c and "pip install -e ." in c for c in cmds), cmds
+    assert any("nncourse lab" in c and "pip install -e ." in c for c in cmds), cmds
     assert any("pytest" in c and "[test]" in c for c in cmds), cmds
 
 
