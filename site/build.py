@@ -63,20 +63,33 @@ def notebook_title(nb, fallback: str) -> str:
     return fallback
 
 
-def graded_work(nb) -> list[tuple[str, float, bool]]:
-    """``(exercise key, points, graded by hand)`` of the notebook's graded cells, in notebook order."""
+def _defined_functions(source: str) -> list:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def graded_work(nb) -> list[tuple[str, float, bool, list]]:
+    """``(exercise key, points, graded by hand, functions the learner writes)`` of the notebook's graded work, in
+    notebook order; the key is the grade id up to its first dash (as the grading report groups scores), or the
+    whole grade id of a cell graded by hand."""
     out: dict[str, list] = {}
     for cell in nb.cells:
         meta = _meta(cell)
-        if not meta.get("grade"):
+        if not (meta.get("grade") or meta.get("solution")):
             continue
-        key = meta["grade_id"].split("-", 1)[0]
-        manual = cell.cell_type == "markdown" or bool(meta.get("solution"))
-        if manual:
-            key = meta["grade_id"]
-        entry = out.setdefault(key, [0.0, manual])
-        entry[0] += float(meta.get("points", 0))
-    return [(key, points, manual) for key, (points, manual) in out.items()]
+        manual = bool(meta.get("grade")) and bool(meta.get("solution"))
+        key = meta["grade_id"] if manual else meta["grade_id"].split("-", 1)[0]
+        entry = out.setdefault(key, [0.0, manual, []])
+        if meta.get("grade"):
+            entry[0] += float(meta.get("points", 0))
+        if meta.get("solution") and cell.cell_type == "code":
+            entry[2] += [f for f in _defined_functions(cell.source) if f not in entry[2]]
+    return [(key, points, manual, functions) for key, (points, manual, functions) in out.items()]
 
 
 def _is_lab(assignment: str) -> bool:
@@ -137,15 +150,17 @@ def _table(notebooks: dict) -> str:
     rows = {"Sections": [], "Research labs": []}
     for assignment, nb in notebooks.items():
         title = notebook_title(nb, assignment)
-        work = ", ".join(f"{key} ({points:g} points{', by hand' if manual else ''})"
-                         for key, points, manual in graded_work(nb)) or "none"
+        work = "; ".join(f"{key} " + (", ".join(f"`{f}`" for f in functions) + " " if functions else "")
+                         + f"({points:g} points{', by hand' if manual else ''})"
+                         for key, points, manual, functions in graded_work(nb)) or "none"
         link = f"[{title}](notebooks/{assignment}.ipynb)"
         download = f"{{download}}`{assignment}.ipynb <blank/{assignment}.ipynb>`"
         rows["Research labs" if _is_lab(assignment) else "Sections"].append(f"| {link} | {work} | {download} |")
     parts = []
     for caption, lines in rows.items():
         if lines:
-            parts.append(f"## {caption}\n\n| notebook | graded work (exercise key, points) | blank notebook |\n"
+            parts.append(f"## {caption}\n\n| notebook | graded work: exercise key, what you write, points | "
+                         "blank notebook |\n"
                          "| --- | --- | --- |\n" + "\n".join(lines))
     return "\n\n".join(parts)
 

@@ -179,3 +179,17 @@ def _secret_lines_in(text: str, secret: set) -> list:
     """The lines of ``secret`` found in ``text``: as a whole line, or (16 characters or more) inside one."""
     lines = {_NUMBERED.sub("", line).strip() for line in text.splitlines()}
     return sorted(line for line in secret if line in lines or (len(line) >= 16 and line in text))
+
+
+def test_readme_map_of_graded_exercises_matches_the_notebooks():
+    """The README's map (key -> notebook, functions, points) is what the release notebooks hold."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (?:practice|section|lab) \d+ \| `([\w-]+)` \| `([\w-]+)` \| (.*?) \| (\d+) \|$", text, re.M)
+    assert rows, "the README has no map of the graded exercises"
+    readme = {key: (notebook, re.findall(r"`(\w+)`", functions), float(points))
+              for key, notebook, functions, points in rows}
+    actual = {}
+    for assignment, path in SITE["release_notebooks"](REPO).items():
+        for key, points, _, functions in SITE["graded_work"](nbformat.read(path, as_version=4)):
+            actual[key] = (assignment, functions, points)
+    assert readme == actual
