@@ -18,9 +18,13 @@ __all__ = ["UnixSocketKernelManager", "socket_prefix"]
 
 
 def socket_prefix() -> str:
-    """A new absolute prefix for one kernel's socket files, in a folder only this user can enter."""
-    folder = os.path.join(tempfile.gettempdir(), "nncourse-ipc")
+    """A new absolute prefix for one kernel's socket files, in a folder only this user can enter (one per uid: on a
+    shared machine, such as the course's hub, each instructor grades as themselves)."""
+    folder = os.path.join(tempfile.gettempdir(), f"nncourse-ipc-{os.getuid()}")
     os.makedirs(folder, mode=0o700, exist_ok=True)
+    st = os.lstat(folder)
+    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not os.path.isdir(folder) or os.path.islink(folder):
+        raise RuntimeError(f"{folder} must be a folder of uid {os.getuid()} that only it can enter (mode 700)")
     return os.path.join(folder, uuid.uuid4().hex[:16])
 
 
