@@ -75,15 +75,16 @@ def _defined_functions(source: str) -> list:
 
 def graded_work(nb) -> list[tuple[str, float, bool, list]]:
     """``(exercise key, points, graded by hand, functions the learner writes)`` of the notebook's graded work, in
-    notebook order; the key is the grade id up to its first dash (as the grading report groups scores), or the
-    whole grade id of a cell graded by hand."""
+    notebook order; the key is the grading's (``grading.keys.exercise_key``: ``ex04``, ``s10``, ``l15-hvp``)."""
+    from grading.keys import exercise_key
+
     out: dict[str, list] = {}
     for cell in nb.cells:
         meta = _meta(cell)
         if not (meta.get("grade") or meta.get("solution")):
             continue
         manual = bool(meta.get("grade")) and bool(meta.get("solution"))
-        key = meta["grade_id"] if manual else meta["grade_id"].split("-", 1)[0]
+        key = exercise_key(meta["grade_id"])
         entry = out.setdefault(key, [0.0, manual, []])
         if meta.get("grade"):
             entry[0] += float(meta.get("points", 0))
