@@ -159,7 +159,8 @@ def check_workers(client, sandbox: bool, workers=None, log=None) -> dict:
     """Refuse (:class:`VersionMismatch`) unless every worker (or those in ``workers``) runs this course version,
     and can run the sandbox when ``sandbox``; returns ``{address: report}``.
 
-    A worker that does not answer (it died meanwhile) is skipped: each task checks its worker again anyway."""
+    A worker that cannot be reached (it died meanwhile) is skipped: each task checks its worker again anyway. One
+    that answers with an error (it cannot import the course, ...) is refused."""
     mine = course_version()
     try:
         answers = client.run(worker_report, workers=workers, on_error="return")
@@ -168,11 +169,14 @@ def check_workers(client, sandbox: bool, workers=None, log=None) -> dict:
         if log:
             log(f"note: could not ask the workers for their course version now ({exc})")
     reports = {a: info for a, info in answers.items() if not isinstance(info, BaseException)}
-    if log:
-        for addr, info in sorted(answers.items()):
-            if isinstance(info, BaseException):
+    problems = []
+    for addr, info in sorted(answers.items()):
+        if isinstance(info, (OSError, TimeoutError)):  # gone, or not reachable now
+            if log:
                 log(f"note: worker {addr} did not report its course version ({type(info).__name__}: {info})")
-    problems = [why for addr, info in sorted(reports.items()) if (why := _refusal(addr, info, mine, sandbox))]
+        elif isinstance(info, BaseException):
+            problems.append(f"worker at {addr} cannot run the course's code: {type(info).__name__}: {info}")
+    problems += [why for addr, info in sorted(reports.items()) if (why := _refusal(addr, info, mine, sandbox))]
     if problems:
         raise VersionMismatch("refusing to grade on this cluster:\n  " + "\n  ".join(problems))
     if log:
@@ -390,14 +394,19 @@ def run_jobs(job_list: list[dict], scheduler: str | None = None, cluster: str | 
             top_up()
             for fut in done:
                 _, job = inflight.pop(fut.key)
-                try:
-                    res = fut.result()
-                except KilledWorker as exc:
-                    res = _failed(job, f"the Dask worker grading it died {allowed + 1} times (allowed-failures = "
-                                       f"{allowed}): the submission may crash the grader; see the workers' logs "
-                                       f"({exc})")
-                except Exception as exc:  # the task raised outside _grade_one's own error handling
-                    res = _failed(job, f"the grading task failed on the cluster: {type(exc).__name__}: {exc}")
+                if fut.status == "cancelled":  # the scheduler dropped it (restarted, or lost this client)
+                    raise ClusterError(f"the scheduler at {where} cancelled the grading of {job['student']} / "
+                                       f"{job['assignment']}; what was recorded stays: run the command again")
+                if fut.status == "error":
+                    exc = fut.exception()
+                    if isinstance(exc, KilledWorker):
+                        res = _failed(job, f"the Dask worker grading it died {allowed + 1} times (allowed-failures "
+                                           f"= {allowed}): the submission may crash the grader; see the workers' "
+                                           f"logs ({exc})")
+                    else:  # the task raised outside _grade_one's own error handling (a full disk, ...)
+                        res = _failed(job, f"the grading task failed on the cluster: {type(exc).__name__}: {exc}")
+                else:
+                    res = fut.result()  # waits if the result was lost with its worker and is computed again
                 fut.release()
                 del fut
                 if res.get("refused"):
