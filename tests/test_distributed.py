@@ -316,6 +316,7 @@ def test_client_killed_mid_batch_then_rerun_has_one_record_per_submission(course
     _assert_whole(work, STUDENTS)
 
 
+@pytest.mark.slow
 def test_workers_of_another_version_are_refused_by_name(course, tmp_path):
     """A worker whose `grading` differs by one line (and, with the sandbox, one that cannot run it): the client
     refuses before grading anything, naming each worker and what differs."""
