@@ -2,7 +2,8 @@
 
 ``grading.cycle``
     The steps of the instructor's cycle, one module each: ``release`` (solutions/ -> notebooks/), ``collect``
-    (folders and LMS zips -> nbgrader's submitted layout), ``autograde`` (parallel nbgrader autograde),
+    (folders, LMS zips and nbgrader's exchange -> nbgrader's submitted layout), ``autograde`` (parallel nbgrader
+    autograde; ``distributed`` runs the same jobs on a Dask cluster, ``late`` is the late-penalty policy),
     ``feedback`` (per-student HTML without hidden tests), ``report`` (grades and figures) and ``run`` (headless
     execution for CI). :mod:`grading.cli` gives each step a command (``nncourse``).
 ``grading.sandbox``
