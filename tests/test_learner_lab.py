@@ -24,7 +24,7 @@ from conftest import REPO
 from support.browser import chrome, free_port, wait_for_http
 from grading.learner import LEARNER_CONFIG, lab_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("learner-lab")]  # one worker starts the two servers once
 
 
 def _isolated_env(base: dict, home) -> dict:

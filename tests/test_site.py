@@ -25,7 +25,7 @@ from support import runall as R
 from support.browser import chrome, free_port
 from grading.cycle.hidden_output import hidden_lines
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]  # one worker builds the site once
 
 SITE = runpy.run_path(str(REPO / "site" / "build.py"))
 PAGES = ["index.html", "notebooks/02-forward-pass.html", "notebooks/12-infinite-width.html"]
