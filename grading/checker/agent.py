@@ -121,7 +121,7 @@ def __nncourse_install_agent(wire_source):  # noqa: C901 - one closure so that n
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - every failure is the learner's, and is reported
-            return {"error": error_of(exc), "printed": out.getvalue()[-20000:]}
+            return {"error": error_of(exc), "printed": out.getvalue()[:20000]}
         finally:
             sys.stdout, sys.stderr = saved
         try:
@@ -138,7 +138,7 @@ def __nncourse_install_agent(wire_source):  # noqa: C901 - one closure so that n
                     changed.append({"path": list(path), "value": encode(obj)})
             elif obj.bit_generator.state != before:
                 changed.append({"path": list(path), "value": encode(obj)})
-        return {"ok": encoded, "changed": changed, "printed": out.getvalue()[-20000:]}
+        return {"ok": encoded, "changed": changed, "printed": out.getvalue()[:20000]}
 
     def serve(address, session):
         import zmq

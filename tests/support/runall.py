@@ -3,13 +3,9 @@
 ``executed(path, cache)`` runs a notebook top to bottom with nbclient and ``allow_errors=False``: like JupyterLab's
 Run All, the run stops at the first error of a cell that has no ``raises-exception`` tag. The executed notebook is
 kept in ``cache`` (a folder shared by every pytest-xdist worker of the run, see :func:`cache_folder`) under a hash of
-the notebook's bytes, behind a file lock, so that ``tests/test_release_runall.py`` and ``tests/test_site.py``
-execute each release notebook once between them.
-
-``cheap_figures=True`` counts figures without drawing them: IPython's ``print_figure`` returns a 1x1 PNG for a
-figure with axes (and nothing for an empty one, as the real one does), so every figure that the inline backend
-shows still gives one ``image/png`` output, at a third less time per notebook. The kernel gets it through an
-``IPYTHONDIR`` whose startup file patches ``print_figure``; only the solution runs that count figures use it.
+the notebook's bytes, behind a file lock, so that each notebook runs once between the test files that need it:
+``tests/test_notebooks.py`` and ``tests/test_release_runall.py`` (the solutions), ``tests/test_release_runall.py``
+and ``tests/test_site.py`` (the releases).
 """
 from __future__ import annotations
 
@@ -25,27 +21,6 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["Executed", "executed", "cache_folder", "png_count", "success_claims", "text_outputs"]
-
-_CHEAP_PNG_STARTUP = '''\
-# Written by tests/support/runall.py: figures give a 1x1 PNG instead of being drawn (counting runs only).
-import base64 as _b64
-import IPython.core.pylabtools as _pt
-
-_TINY = _b64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-_real = _pt.print_figure
-
-
-def _counted(fig, fmt="png", bbox_inches="tight", base64=False, **kwargs):
-    if fmt not in ("png", "retina"):
-        return _real(fig, fmt=fmt, bbox_inches=bbox_inches, base64=base64, **kwargs)
-    if not fig.axes and not fig.lines:  # what the real print_figure does with an empty figure
-        return None
-    return _b64.b64encode(_TINY).decode("ascii") if base64 else _TINY
-
-
-_pt.print_figure = _counted
-'''
-
 
 @dataclass(frozen=True)
 class Executed:
@@ -77,42 +52,19 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def _env(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: v for k, v in values.items() if v is not None})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def executed(path, cache: Path, cheap_figures: bool = False, timeout: int = 120) -> Executed:
+def executed(path, cache: Path, timeout: int = 120) -> Executed:
     """``path`` executed top to bottom as JupyterLab's Run All would (see the module docstring)."""
     from grading.cycle.run import run_notebook
 
     path = Path(path)
-    digest = hashlib.sha256(path.read_bytes() + (b"cheap" if cheap_figures else b"real")).hexdigest()[:20]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
     stem = cache / f"{path.stem}-{digest}"
     with _locked(stem.with_suffix(".lock")):
         if stem.with_suffix(".json").is_file():
             meta = json.loads(stem.with_suffix(".json").read_text())
             nb = nbformat.read(stem.with_suffix(".ipynb"), as_version=4)
             return Executed(path, nb, meta["ok"], meta["error"], meta["seconds"])
-        env = {}
-        if cheap_figures:
-            ipython_dir = cache / "ipython-cheap-figures"
-            startup = ipython_dir / "profile_default" / "startup" / "00-count-figures.py"
-            startup.parent.mkdir(parents=True, exist_ok=True)
-            if not startup.is_file():
-                startup.write_text(_CHEAP_PNG_STARTUP)
-            env["IPYTHONDIR"] = str(ipython_dir)
-        with _env(**env):
-            result = run_notebook(path, timeout=timeout, allow_errors=False)
+        result = run_notebook(path, timeout=timeout, allow_errors=False)
         nbformat.write(result.notebook, stem.with_suffix(".ipynb"))
         stem.with_suffix(".json").write_text(json.dumps({"ok": result.ok, "error": result.error,
                                                          "seconds": result.seconds}))

@@ -69,11 +69,13 @@ def blank_submission(release_nb) -> nbformat.NotebookNode:
     return read_notebook(release_nb)
 
 
-def mutant_submission(release_nb, source_nb, cell: str, code: str) -> nbformat.NotebookNode:
-    """The solution submission with the answer cell ``cell`` (a ``grade_id``) replaced by ``code``."""
+def mutant_submission(release_nb, source_nb, cell: str, code: str, *more) -> nbformat.NotebookNode:
+    """The solution submission with the answer cell ``cell`` (a ``grade_id``) replaced by ``code``; ``more`` gives
+    further ``(cell, code)`` pairs (mistakes in other exercises, graded in one submission)."""
     nb = solution_submission(release_nb, source_nb)
     cells = answer_cells(nb)
-    if cell not in cells:
-        raise ValueError(f"no answer cell with grade_id {cell!r}; answer cells: {sorted(cells)}")
-    cells[cell].source = textwrap.dedent(code).strip("\n")
+    for target, text in ((cell, code), *more):
+        if target not in cells:
+            raise ValueError(f"no answer cell with grade_id {target!r}; answer cells: {sorted(cells)}")
+        cells[target].source = textwrap.dedent(text).strip("\n")
     return nb
