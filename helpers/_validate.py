@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["as_float_array", "as_labels", "check_ndim", "check_dim", "check_same_shape",
+__all__ = ["as_float_array", "as_labels", "check_ndim", "check_dim", "check_same_shape", "check_same_columns",
            "check_positive_int", "check_probability", "check_positive", "check_rng"]
 
 
@@ -64,8 +64,16 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str, fn:
         )
 
 
-def as_labels(y, name: str, fn: str, batch: int, classes: int) -> np.ndarray:
-    """Integer class labels of shape ``(B,)`` with values in ``[0, classes)``."""
+def check_same_columns(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str, fn: str) -> None:
+    """Two batches of inputs, ``(B1, d)`` and ``(B2, d)``, must share their number of columns ``d``."""
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"{fn}: {name_a} has shape {a.shape} but {name_b} has shape {b.shape}; they need the "
+                         "same number of columns d")
+
+
+def as_labels(y, name: str, fn: str, batch: int, classes: int | None = None) -> np.ndarray:
+    """Integer class labels of shape ``(B,)`` with values in ``[0, classes)`` (``classes=None``: any value >= 0,
+    for training loops that read the number of classes off the labels)."""
     arr = np.asarray(y)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "f" and arr.size and np.all(arr == np.round(arr)):
@@ -74,7 +82,9 @@ def as_labels(y, name: str, fn: str, batch: int, classes: int) -> np.ndarray:
             raise TypeError(f"{fn}: {name} must hold integer class labels, got dtype {arr.dtype}")
     if arr.shape != (batch,):
         raise ValueError(f"{fn}: {name} has shape {arr.shape}, expected (B,) = ({batch},)")
-    if arr.size and (arr.min() < 0 or arr.max() >= classes):
+    if arr.size and classes is None and arr.min() < 0:
+        raise ValueError(f"{fn}: {name} has a negative label {arr.min()}; labels are 0, 1, ..., C - 1")
+    if arr.size and classes is not None and (arr.min() < 0 or arr.max() >= classes):
         raise ValueError(
             f"{fn}: {name} has labels in [{arr.min()}, {arr.max()}], expected labels in [0, {classes - 1}]"
             f" for {classes} classes"

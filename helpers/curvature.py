@@ -32,7 +32,7 @@ from .forward import Layer, mlp_forward
 from .norm import decoupled_weight_decay
 from .optim import adam_step
 from .training import mlp_backward_normed, mlp_forward_normed
-from ._validate import as_float_array, check_positive, check_positive_int, check_probability, check_rng
+from ._validate import as_float_array, as_labels, check_positive, check_positive_int, check_probability, check_rng
 
 __all__ = ["hvp_fd", "top_eigenpair", "hessian_from_hvp", "masked_hvp", "tanh_net_init", "tanh_net_loss_grad",
            "tanh_net_masks", "SharpnessRun", "gd_sharpness", "relu_net_init", "train_width_lr", "lr_width_sweep",
@@ -365,9 +365,7 @@ def train_width_lr(X, y, width: int, lr: float, rng, *, param: str = "sp", steps
     fn = "train_width_lr"
     X = as_float_array(X, "X", fn, ndim=2)
     n = X.shape[0]
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{fn}: y must hold integer labels of shape ({n},), got dtype {y.dtype} and shape {y.shape}")
+    y = as_labels(y, "y", fn, n)
     lr = check_positive(lr, "lr", fn)
     rng = check_rng(rng, fn)
     batch = min(check_positive_int(batch_size, "batch_size", fn), n)
@@ -455,9 +453,7 @@ def adamw_relative_updates(X, y, width: int, rng, *, lr: float = 0.01, wd: float
     fn = "adamw_relative_updates"
     X = as_float_array(X, "X", fn, ndim=2)
     n, d_in = X.shape
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{fn}: y must hold integer labels of shape ({n},), got dtype {y.dtype} and shape {y.shape}")
+    y = as_labels(y, "y", fn, n)
     width = check_positive_int(width, "width", fn)
     rng = check_rng(rng, fn)
     lr = check_positive(lr, "lr", fn)

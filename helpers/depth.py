@@ -266,9 +266,7 @@ def train_bn_mlp(X, y, rng, *, hidden=64, lr=0.1, batch_size=64, steps=400, mome
     fn = "train_bn_mlp"
     X = as_float_array(X, "X", fn, ndim=2)
     n = X.shape[0]
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{fn}: y must hold integer labels of shape ({n},), got dtype {y.dtype} and shape {y.shape}")
+    y = as_labels(y, "y", fn, n)
     rng = check_rng(rng, fn)
     batch = min(check_positive_int(batch_size, "batch_size", fn), n)
     steps = check_positive_int(steps, "steps", fn)
@@ -650,9 +648,7 @@ def train_lesion_net(X, y, rng, *, residual: bool, blocks: int = 8, width: int =
     fn = "train_lesion_net"
     X = as_float_array(X, "X", fn, ndim=2)
     n = X.shape[0]
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{fn}: y must hold integer labels of shape ({n},), got dtype {y.dtype} and shape {y.shape}")
+    y = as_labels(y, "y", fn, n)
     rng = check_rng(rng, fn)
     batch = min(check_positive_int(batch_size, "batch_size", fn), n)
     steps = check_positive_int(steps, "steps", fn)

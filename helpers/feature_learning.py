@@ -21,7 +21,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_positive_int
+from ._validate import as_float_array, check_positive, check_positive_int, check_same_columns
 from .kernels import (_check_net, _check_targets, arccos_kernel, init_two_layer, kernel_ridge_predict,
                       loglog_slope, ntk_relu_infinite, random_features_ridge, train_two_layer, two_layer_output)
 
@@ -171,8 +171,7 @@ def top_alignment(A, U) -> float:
 def _check_pair(X1, X2, M, fn: str):
     X1 = as_float_array(X1, "X1", fn, ndim=2)
     X2 = as_float_array(X2, "X2", fn, ndim=2)
-    if X2.shape[1] != X1.shape[1]:
-        raise ValueError(f"{fn}: X1 has shape {X1.shape} but X2 has shape {X2.shape}; they need the same d")
+    check_same_columns(X1, X2, "X1", "X2", fn)
     M = _check_square(M, "M", fn, X1.shape[1])
     return X1, X2, (M + M.T) / 2
 

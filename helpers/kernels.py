@@ -46,7 +46,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_positive_int, check_rng
+from ._validate import as_float_array, check_positive, check_positive_int, check_rng, check_same_columns
 
 __all__ = ["ACTIVATIONS", "init_two_layer", "two_layer_output", "two_layer_loss_grads", "Trained",
            "train_two_layer", "ntk_jacobian", "empirical_ntk", "arccos_kernel", "ntk_relu_infinite",
@@ -342,9 +342,7 @@ def arccos_kernel(X1, X2, degree: int = 1) -> np.ndarray:
     """
     X1 = as_float_array(X1, "X1", "arccos_kernel", ndim=2)
     X2 = as_float_array(X2, "X2", "arccos_kernel", ndim=2)
-    if X1.shape[1] != X2.shape[1]:
-        raise ValueError(f"arccos_kernel: X1 has shape {X1.shape} but X2 has shape {X2.shape}; they need the "
-                         "same number of columns d")
+    check_same_columns(X1, X2, "X1", "X2", 'arccos_kernel')
     if degree not in (0, 1):
         raise ValueError(f"arccos_kernel: degree must be 0 or 1, got {degree!r}")
     d = X1.shape[1]
@@ -371,9 +369,7 @@ def ntk_relu_infinite(X1, X2) -> np.ndarray:
     """
     X1 = as_float_array(X1, "X1", "ntk_relu_infinite", ndim=2)
     X2 = as_float_array(X2, "X2", "ntk_relu_infinite", ndim=2)
-    if X1.shape[1] != X2.shape[1]:
-        raise ValueError(f"ntk_relu_infinite: X1 has shape {X1.shape} but X2 has shape {X2.shape}; they need the "
-                         "same number of columns d")
+    check_same_columns(X1, X2, "X1", "X2", 'ntk_relu_infinite')
     return arccos_kernel(X1, X2, 1) + arccos_kernel(X1, X2, 0) * (X1 @ X2.T / X1.shape[1])
 
 
@@ -828,9 +824,7 @@ def random_features_ridge(X_train, y, X_test, W, lam: float) -> np.ndarray:
     X_train = as_float_array(X_train, "X_train", fn, ndim=2)
     X_test = as_float_array(X_test, "X_test", fn, ndim=2)
     y = _check_targets(y, X_train.shape[0], fn)
-    if X_test.shape[1] != X_train.shape[1]:
-        raise ValueError(f"{fn}: X_test has shape {X_test.shape} but X_train has shape {X_train.shape}; they need the "
-                         "same number of columns d")
+    check_same_columns(X_test, X_train, "X_test", "X_train", fn)
     lam = check_positive(lam, "lam", fn)
     P, P_test = relu_random_features(X_train, W), relu_random_features(X_test, W)
     n, N = P.shape

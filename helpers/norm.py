@@ -16,7 +16,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import (as_float_array, check_dim, check_positive, check_positive_int, check_probability,
+from ._validate import (as_float_array, as_labels, check_dim, check_positive, check_positive_int, check_probability,
                         check_rng)
 
 __all__ = ["BatchNormState", "BatchNormCache", "batchnorm_init", "batchnorm_forward", "batchnorm_backward",
@@ -315,9 +315,7 @@ def train_deep_relu(X, y, lr, rng, *, batchnorm: bool, depth: int = 5, width: in
     """
     fn = "train_deep_relu"
     X = as_float_array(X, "X", fn, ndim=2)
-    y = np.asarray(y)
-    if y.shape != (X.shape[0],) or y.dtype.kind not in "iu":
-        raise ValueError(f"{fn}: y must hold integer labels of shape ({X.shape[0]},), got {y.dtype} {y.shape}")
+    y = as_labels(y, "y", fn, X.shape[0])
     lr = check_positive(lr, "lr", fn)
     rng = check_rng(rng, fn)
     for name, value in (("depth", depth), ("width", width), ("steps", steps), ("batch", batch)):

@@ -199,8 +199,8 @@ def test_train_width_lr_learns_is_deterministic_and_reports_divergence():
     grid = CV.lr_width_sweep(X, y, (8, 16), (1e-3, 1e-2), 3, param="mup", steps=10, batch_size=32)
     assert grid.shape == (2, 2) and np.all(np.isfinite(grid))
     assert CV.train_width_lr(np.full_like(X, 1e308), y, 16, 1e3, np.random.default_rng(3), steps=5) == math.inf
-    with pytest.raises(ValueError, match="y must hold integer labels"):
-        CV.train_width_lr(X, y.astype(float), 8, 1e-2, rng)
+    with pytest.raises(TypeError, match="y must hold integer class labels"):
+        CV.train_width_lr(X, y + 0.5, 8, 1e-2, rng)
 
 
 # ----------------------------------------------------------------------------------------------- AdamW equilibrium
@@ -225,7 +225,7 @@ def test_adamw_relative_updates_settle_and_w1_is_scale_invariant():
     W1, W2, b2 = 10 * rng.normal(size=(16, 8)), rng.normal(size=(3, 16)), rng.normal(size=3)
     out = lambda W: T.mlp_forward_normed(X, [F.Layer(W, np.zeros(16)), F.Layer(W2, b2)])[0]  # noqa: E731
     np.testing.assert_allclose(out(W1), out(7.0 * W1), rtol=1e-5, atol=1e-6)  # up to LayerNorm's eps
-    with pytest.raises(ValueError, match="y must hold integer labels"):
+    with pytest.raises(ValueError, match=r"y has shape \(5,\), expected \(B,\)"):
         CV.adamw_relative_updates(X, y[:5], 4, rng)
 
 

@@ -193,8 +193,8 @@ def test_bn_classifier_bad_inputs():
         DP.bn_mlp_logits(np.ones((2, 3)), params[:4], state)
     with pytest.raises(ValueError, match="expected \\(n, 3\\)"):
         DP.recalibrate(np.ones((0, 3)), params)
-    with pytest.raises(ValueError, match="y must hold integer labels"):
-        DP.train_bn_mlp(np.ones((4, 3)), np.ones(4), rng)
+    with pytest.raises(TypeError, match="y must hold integer class labels"):
+        DP.train_bn_mlp(np.ones((4, 3)), np.full(4, 0.5), rng)
     with pytest.raises(ValueError, match=r"y has shape \(3,\), expected \(B,\) = \(2,\)"):
         DP.accuracy(np.ones((2, 3)), np.zeros(3, dtype=int))
 
@@ -283,8 +283,8 @@ def test_train_lesion_net_learns_and_is_deterministic():
     np.testing.assert_array_equal(a.W1, b.W1)
     base, lesioned = DP.lesion_accuracies(X, y, a)
     assert base > 0.85 and lesioned.shape == (2,)
-    with pytest.raises(ValueError, match="y must hold integer labels"):
-        DP.train_lesion_net(X, y.astype(float), rng, residual=True)
+    with pytest.raises(TypeError, match="y must hold integer class labels"):
+        DP.train_lesion_net(X, y + 0.5, rng, residual=True)
 
 
 # ----------------------------------------------------------------------------------------------- the experiments

@@ -106,8 +106,8 @@ def test_solution_blank_and_mutants(assignment, tmp_path, monkeypatch):
     subs = {"solution": S.solution_submission(release_nb, source_nb), "blank": S.blank_submission(release_nb)}
     graded_in = {}  # mutant index -> the student id of the submission that carries it
     for g, group in enumerate(_groups(mutants, source)):
-        subs[f"mutants{g:03d}"] = S.mutant_submission(release_nb, source_nb,
-                                                      *[(mutants[i]["cell"], mutants[i]["source"]) for i in group])
+        pairs = [(mutants[i]["cell"], mutants[i]["source"]) for i in group]
+        subs[f"mutants{g:03d}"] = S.mutant_submission(release_nb, source_nb, *pairs[0], *pairs[1:])
         graded_in.update({i: f"mutants{g:03d}" for i in group})
     course = Course.from_repo(repo=REPO, workdir=tmp_path / "work", timeout=30)
     # graded in this test worker's process (pytest-xdist already runs two sections at once on two cores):

@@ -207,7 +207,7 @@ def test_bad_input_messages():
         FL.rfm_step(X, np.ones(3), np.eye(2), 0.0, 0.1)
     with pytest.raises(ValueError, match="ridge must be >= 0"):
         FL.rfm_step(X, np.ones(3), np.eye(2), 1.0, -0.1)
-    with pytest.raises(ValueError, match="need the same d"):
+    with pytest.raises(ValueError, match="need the same number of columns d"):
         FL.mahalanobis_distances(X, np.ones((2, 3)), np.eye(2))
     with pytest.raises(ValueError, match=r"alpha has shape \(2,\), expected \(n,\) = \(3,\)"):
         FL.kernel_predictor_gradients(X, X, np.ones(2), np.eye(2), 1.0)

@@ -26,37 +26,35 @@ STUB_MESSAGE = ("your answer calls the course's reference `{name}`; while your n
 """Contains :data:`grading.checker.execute.DELEGATION_MARK`, so a test that meets it zeroes its exercise."""
 
 
+def _parsed(sources):
+    """The syntax trees of ``sources`` that parse (a learner's cell may not)."""
+    for source in sources:
+        try:
+            yield ast.parse(source)
+        except SyntaxError:
+            continue
+
+
 def declared_references(sources) -> set:
     """Names given as strings to ``check_not_delegating(fn, "name", ...)`` anywhere in ``sources``."""
     names = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                fn = node.func
-                called = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
-                if called == "check_not_delegating":
-                    names.update(a.value for a in node.args[1:]
-                                 if isinstance(a, ast.Constant) and isinstance(a.value, str))
+    for node in (n for tree in _parsed(sources) for n in ast.walk(tree)):
+        if isinstance(node, ast.Call):
+            fn = node.func
+            called = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+            if called == "check_not_delegating":
+                names.update(a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str))
     return names
 
 
 def defined_names(sources) -> set:
     """Names bound at the top level of ``sources`` (the functions the answer cells define)."""
     names = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for stmt in tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(stmt.name)
-            elif isinstance(stmt, ast.Assign):
-                names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    for stmt in (s for tree in _parsed(sources) for s in tree.body):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, ast.Assign):
+            names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
     return names
 
 
