@@ -226,7 +226,8 @@ def attacks(paths: dict) -> dict:
             "    frame = sys._getframe()\n    while frame is not None:\n"
             "        found.append(str(frame.f_code.co_consts))\n        frame = frame.f_back\n"
             "    found.extend(o for o in gc.get_objects() if isinstance(o, str) and 'HIDDEN' in o)\n"
-            "    print('ATTACK-RESULT leaked', sum('hidden-secret-marker' in s for s in found))\n"
+            "    marker = 'hidden-secret' + '-marker'  # not spelled out: this cell's own text is in the caches\n"
+            "    print('ATTACK-RESULT leaked', sum(marker in s for s in found))\n"
             "    print('\\n'.join(found)[:50000])\n"
             "    return np.asarray(Z, dtype=float)\n"),
         "unreadable-nested-result": "def relu(Z):\n    return {'value': np.asarray(Z), 'me': relu}\n",
