@@ -229,7 +229,7 @@ def attacks(paths: dict) -> dict:
             "    frame = sys._getframe()\n    while frame is not None:\n"
             "        found.append(str(frame.f_code.co_consts))\n        frame = frame.f_back\n"
             "    found.extend(o for o in gc.get_objects() if isinstance(o, str) and 'HIDDEN' in o)\n"
-            "    marker = 'hidden-secret' + '-marker'  # not spelled out: this cell's own text is in the caches\n"
+            "    marker = ''.join(['hidden-secret', '-marker'])  # not spelled out (a + b would be folded into one constant)\n"
             "    print('ATTACK-RESULT leaked', sum(marker in s for s in found))\n"
             "    print('\\n'.join(found)[:50000])\n"
             "    return np.asarray(Z, dtype=float)\n"),
@@ -319,7 +319,7 @@ def battery(tmp_path_factory):
     from grading.config import Course
     from grading.nbg import api
 
-    start = time.perf_counter()
+    start, began = time.perf_counter(), time.time()
     tmp = tmp_path_factory.mktemp("hostile")
     source, release, work = tmp / "source", tmp / "release", tmp / "work"
     shutil.copytree(HOSTILE / FIX, source / FIX)
@@ -393,7 +393,7 @@ def battery(tmp_path_factory):
     print(f"\nhostile battery: {len(subs)} submissions ({len(subs) - sum(1 for s, _ in subs if s == 'correct')} "
           f"hostile) graded in {seconds:.1f} s")
     yield dict(marker=marker, tmp=tmp, subs=subs, results=results, scores=scores, listener=listener, jobs=jobs,
-               source=source, release=release, before=before, seconds=seconds, real=real)
+               source=source, release=release, before=before, seconds=seconds, real=real, began=began)
 
 
 def hashlib_tree(folder: Path) -> dict:
@@ -746,11 +746,12 @@ def _no_orphans_within(seconds: float) -> list:
 
 @pytest.mark.slow
 def test_nothing_outlives_the_batch(battery):
-    """Fork-bomb children, kernels and cgroups are gone once the batch has finished."""
+    """Fork-bomb children, kernels and cgroups are gone once the batch has finished. (A cgroup made before the
+    batch is another run's; one made during it and still there a minute later, empty, is this batch's leftover.)"""
     assert _no_orphans_within(15) == []
     old = time.time() - 60
-    leftovers = [p for p in Path("/sys/fs/cgroup").glob("**/nncourse-*") if p.is_dir() and p.stat().st_mtime < old
-                 and not (p / "cgroup.procs").read_text().strip()]
+    leftovers = [p for p in Path("/sys/fs/cgroup").glob("**/nncourse-*") if p.is_dir()
+                 and battery["began"] - 1 <= p.stat().st_mtime < old and not (p / "cgroup.procs").read_text().strip()]
     assert leftovers == []
 
 

@@ -91,3 +91,59 @@ def test_the_socket_folder_is_a_tmpfs_with_a_quota_and_cleanup_unmounts_it(tmp_p
     finally:
         L.unmount(str(ipc))
         L.remove_tree(str(private))
+
+
+def _cgroup_parent():
+    """A cgroup folder this process may make children in (v1 pids, or v2), or None."""
+    for c in ("pids", ""):
+        own = L.Cgroup._own().get(c)
+        if own is None:
+            continue
+        parent = os.path.join("/sys/fs/cgroup", c, own.lstrip("/"))
+        probe = os.path.join(parent, f"nncourse-probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+            os.rmdir(probe)
+            return parent
+        except OSError:
+            continue
+    return None
+
+
+def test_a_killed_graders_cgroups_are_swept_by_the_next_sandbox():
+    """A grader killed before its janitor ran leaves empty cgroups; the next sandbox's start removes those over a
+    minute old, and leaves alone a fresh one (its kernel may not be in it yet) and one with a process in it."""
+    import subprocess
+    import time
+
+    parent = _cgroup_parent()
+    if parent is None:
+        pytest.skip("no writable cgroup hierarchy here")
+    tag = f"nncourse-sweeptest-{os.getpid()}"
+    old, fresh, busy = (os.path.join(parent, f"{tag}-{n}") for n in ("old", "fresh", "busy"))
+    sleeper = None
+    try:
+        for p in (old, fresh, busy):
+            os.mkdir(p)
+        sleeper = subprocess.Popen(["sleep", "60"])
+        with open(os.path.join(busy, "cgroup.procs"), "w") as fh:
+            fh.write(str(sleeper.pid))
+        for p in (old, busy):
+            os.utime(p, (time.time() - 600, time.time() - 600))
+        removed = L.Cgroup.sweep(parent)
+        assert old in removed and not os.path.exists(old)
+        assert os.path.isdir(fresh) and os.path.isdir(busy)
+        assert fresh not in removed and busy not in removed
+    finally:
+        if sleeper is not None:
+            sleeper.kill()
+            sleeper.wait()
+        for p in (old, fresh, busy):
+            for _ in range(100):
+                try:
+                    os.rmdir(p)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)

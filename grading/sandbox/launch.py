@@ -127,11 +127,37 @@ class Cgroup:
                     own[c] = path
         return own
 
+    @staticmethod
+    def sweep(parent: str, older_than: float = 60.0) -> list:
+        """Remove the empty ``nncourse-*`` cgroups in ``parent`` made over ``older_than`` seconds ago: left by a
+        grader that was killed before its janitor ran (a live kernel's cgroup is not empty, and the kernel is
+        put in its cgroup within a second of its making, so neither is touched). Returns the folders removed."""
+        removed = []
+        try:
+            names = [n for n in os.listdir(parent) if n.startswith("nncourse-")]
+        except OSError:
+            return removed
+        for n in names:
+            path = os.path.join(parent, n)
+            try:
+                if time.time() - os.stat(path).st_mtime < older_than:
+                    continue
+                with open(os.path.join(path, "cgroup.procs")) as fh:
+                    if fh.read().strip():
+                        continue
+                os.rmdir(path)  # fails (EBUSY) if a process entered it meanwhile
+                removed.append(path)
+            except OSError:
+                pass
+        return removed
+
     def _make(self, name, memory_bytes, pids, cpu_cores):
         own = self._own()
         root = "/sys/fs/cgroup"
         v1 = {c: os.path.join(root, c) for c in ("memory", "pids", "cpu") if os.path.isdir(os.path.join(root, c))}
         if len(v1) == 3:
+            for c, mount in v1.items():
+                self.sweep(os.path.join(mount, own.get(c, "/").lstrip("/")))
             settings = {
                 "memory": {"memory.limit_in_bytes": memory_bytes},
                 "pids": {"pids.max": pids},
@@ -152,6 +178,7 @@ class Cgroup:
                         pass
             return
         if os.path.exists(os.path.join(root, "cgroup.controllers")):  # unified (v2) hierarchy
+            self.sweep(os.path.join(root, own.get("", "/").lstrip("/")))
             path = os.path.join(root, own.get("", "/").lstrip("/"), name)
             os.mkdir(path)
             self.paths.append(path)
