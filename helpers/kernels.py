@@ -36,7 +36,7 @@ Lab 12 (infinite width):
   :func:`depth_width_experiment`).
 
 Every experiment takes a ``seed`` and builds its own ``numpy.random.default_rng(seed)``; the notebooks assert its
-claims on seed 0 and ``tests/test_labs_11_13.py`` on seeds 0 to 4.
+claims on seed 0 and ``tests/test_labs.py`` on seeds 0 to 4.
 """
 from __future__ import annotations
 

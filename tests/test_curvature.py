@@ -230,7 +230,7 @@ def test_adamw_relative_updates_settle_and_w1_is_scale_invariant():
 
 
 def test_experiments_return_what_the_lab_reads():
-    """Shapes only (the thresholds on seeds 0-4 are in tests/test_labs_14_15.py)."""
+    """Shapes only (the thresholds on seeds 0-4 are in tests/test_labs.py)."""
     h = CV.hessian_experiment(0, d=2, hidden=3, n=8, power_iters=20)
     assert h.hessian.shape == (9, 9) and set(h.block_max) == {"W1", "w2"}
     e = CV.eos_experiment(0, 2.0, steps=10, d=2, hidden=3, n=8, every=5)

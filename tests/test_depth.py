@@ -290,7 +290,7 @@ def test_train_lesion_net_learns_and_is_deterministic():
 # ----------------------------------------------------------------------------------------------- the experiments
 
 def test_experiments_return_what_the_lab_reads():
-    """Shapes and ranges only (the thresholds on seeds 0-4 are in tests/test_labs_14_15.py)."""
+    """Shapes and ranges only (the thresholds on seeds 0-4 are in tests/test_labs.py)."""
     c = DP.collapse_experiment(0, batch=4, width=16, depth=5)
     assert all(np.isfinite(c)) and 1 <= c.bn_stable_rank <= 4
     o = DP.odd_point_experiment(0, batch=6, width=8, depth=5)

@@ -3,7 +3,7 @@
 The input gradients and the AGOP are checked against central differences of the network's output, the RFM's
 kernel-predictor gradients against central differences of the predictor (including at training points, where
 the symmetric difference of a point's own term is 0, the convention the helpers use), and the matrix tools
-against hand values and invariances. The reproductions (seeds 0 to 4) are in tests/test_labs_11_13.py.
+against hand values and invariances. The reproductions (seeds 0 to 4) are in tests/test_labs.py.
 """
 import math
 

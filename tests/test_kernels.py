@@ -3,7 +3,7 @@
 Every gradient is checked against central differences in float64 (the network's Jacobian, the loss gradients),
 every kernel against an independent oracle (an explicit Jacobian product, a Monte Carlo average, Gauss-Hermite
 quadrature) or a value worked out by hand, and every function's bad input against its error message. The
-reproductions themselves (seeds 0 to 4) are in tests/test_labs_11_13.py; here they run once in small
+reproductions themselves (seeds 0 to 4) are in tests/test_labs.py; here they run once in small
 configurations.
 """
 import math

@@ -67,3 +67,19 @@ def test_ci_script_fails_on_any_error():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci
     assert "|| true" not in next(line for line in ci.splitlines() if "pytest" in line)
+
+
+def test_the_checklist_rubric_is_the_same_for_learners_and_graders():
+    """Section 10's hand-graded checklist: the rubric the learner reads in the notebook and the one in
+    docs/INSTRUCTORS.md give the same points to the same five criteria."""
+    import nbformat
+
+    def criteria(text):
+        return re.findall(r"^\| (\d) \| \*\*([^*]+)\*\*", text, flags=re.M)
+
+    nb = nbformat.read(ROOT / "solutions" / "10-diagnostics" / "10-diagnostics.ipynb", as_version=4)
+    in_notebook = [c for cell in nb.cells if cell.cell_type == "markdown" for c in criteria(cell.source)]
+    in_guide = criteria((ROOT / "docs" / "INSTRUCTORS.md").read_text())
+    assert len(in_notebook) == 5 and in_notebook == in_guide
+    points = [c.metadata.nbgrader.get("points") for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "s10-checklist"]
+    assert points == [sum(int(p) for p, _ in in_guide)]
