@@ -392,8 +392,20 @@ def battery(tmp_path_factory):
     seconds = time.perf_counter() - start
     print(f"\nhostile battery: {len(subs)} submissions ({len(subs) - sum(1 for s, _ in subs if s == 'correct')} "
           f"hostile) graded in {seconds:.1f} s")
+    print(_table(scores))  # with -s: the battery's table (each attack's points on each exercise)
     yield dict(marker=marker, tmp=tmp, subs=subs, results=results, scores=scores, listener=listener, jobs=jobs,
                source=source, release=release, before=before, seconds=seconds, real=real, began=began)
+
+
+def _table(scores: dict) -> str:
+    """A Markdown table: each submission's points per exercise (ex01 is the attacked one) and in all."""
+    keys = sorted({k.split("-")[0] for cells in scores.values() for k in cells})
+    rows = ["| submission | assignment | " + " | ".join(keys) + " | total |", "|---|---|" + "---|" * (len(keys) + 1)]
+    for (student, assignment), cells in sorted(scores.items(), key=lambda kv: (kv[0][1], kv[0][0] != "correct", kv[0])):
+        per = {k: sum(v for g, v in cells.items() if g.split("-")[0] == k) for k in keys}
+        rows.append(f"| {student} | {assignment} | " + " | ".join(f"{per[k]:g}" if any(
+            g.split("-")[0] == k for g in cells) else "" for k in keys) + f" | {sum(cells.values()):g} |")
+    return "\n".join(rows)
 
 
 def hashlib_tree(folder: Path) -> dict:
