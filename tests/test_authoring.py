@@ -59,6 +59,19 @@ def test_no_success_is_claimed_after_the_hidden_tests(path):
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.is_relative_to(REPO / "solutions")],
                          ids=lambda p: p.parent.name)
+def test_a_visible_pass_says_the_hidden_tests_are_still_to_come(path):
+    """A learner who reads "passed" under a test cell must not take it for the grade: every "passed" a test cell
+    prints says that the hidden tests run only at grading, and every file of tests/ a notebook names exists."""
+    nb = nbformat.read(path, as_version=4)
+    bad = [_meta(c)["grade_id"] for c in _tests(nb)
+           if re.search(r"\bpassed\b", c.source) and "hidden tests run only when your notebook is graded" not in c.source]
+    assert not bad, f"these test cells print 'passed' without saying the hidden tests have not run: {bad}"
+    named = {m for c in nb.cells for m in re.findall(r"tests/[\w/]+\.py", c.source)}
+    assert all((REPO / m).is_file() for m in named), sorted(m for m in named if not (REPO / m).is_file())
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.is_relative_to(REPO / "solutions")],
+                         ids=lambda p: p.parent.name)
 def test_declared_references_exist_in_helpers(path):
     """The names a hidden test declares with check_not_delegating are real helpers functions (a typo would leave
     the reference working in the grading kernel)."""
