@@ -80,12 +80,7 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-repo", help="that checkout's folder (its grading package is the one timed)")
     args = ap.parse_args(argv)
 
-    source = REPO / "solutions"
-    assignment = args.assignment
-    if assignment is None:
-        assignment = "02-forward-pass" if (source / "02-forward-pass").is_dir() else "00-fixture"
-    if not (source / assignment).is_dir():
-        source = REPO / "tests" / "fixtures" / "course" / "solutions"
+    source, assignment = S.benchmark_assignment(REPO, args.assignment)
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         tmp = Path(tmp)
         base = Course(source=source, release=tmp / "release", workdir=tmp / "plain", timeout=args.timeout)

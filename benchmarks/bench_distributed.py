@@ -150,12 +150,7 @@ def main(argv=None) -> int:
 
     ENV.update(dask_environment())  # the grading cluster's Dask settings (deploy/cluster/dask.yaml)
 
-    source = REPO / "solutions"
-    assignment = args.assignment
-    if assignment is None:
-        assignment = "02-forward-pass" if (source / "02-forward-pass").is_dir() else "00-fixture"
-    if not (source / assignment).is_dir():
-        source = REPO / "tests" / "fixtures" / "course" / "solutions"
+    source, assignment = S.benchmark_assignment(REPO, args.assignment)
     with tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp:
         tmp = Path(tmp)
         base = Course(source=source, release=tmp / "release", workdir=tmp / "local", timeout=args.timeout)

@@ -105,7 +105,7 @@ def main():
         print(" ".join(repr(t) for t in measure(args.repeats)))
         return
 
-    print(f"MLP 64-256-256-10 on digits, batch 256: one forward+backward step (mlp_loss_and_grads)")
+    print("MLP 64-256-256-10 on digits, batch 256: one forward+backward step (mlp_loss_and_grads)")
     print(f"against the bare GEMMs; medians of {args.repeats} alternating pairs, {args.rounds} rounds each.")
     for label, threads in (("default BLAS threads", None), ("one BLAS thread (nncourse kernels)", "1")):
         env = dict(os.environ)

@@ -18,13 +18,13 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, check_positive_int
+from ._validate import as_float_array, check_positive_int
 from .activations import Activation, get_activation
 from .backprop import mlp_backward
 from .data import make_spirals, train_val_split
 from .forward import Layer, mlp_forward
 from .init import init_mlp
-from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
+from .losses import softmax_cross_entropy_grad
 from .optim import SGD, Adam, Momentum
 from .training import TrainLog, train_mlp
 

@@ -22,7 +22,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ._validate import as_float_array, check_positive, check_positive_int, check_same_columns
-from .kernels import (_check_net, _check_targets, arccos_kernel, init_two_layer, kernel_ridge_predict,
+from .kernels import (_check_net, _check_targets, init_two_layer, kernel_ridge_predict,
                       loglog_slope, ntk_relu_infinite, random_features_ridge, train_two_layer, two_layer_output)
 
 __all__ = ["single_index_target", "product_target", "nmse", "input_gradients", "agop", "traceless_cosine",

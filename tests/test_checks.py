@@ -7,7 +7,6 @@ import pytest
 
 import helpers
 from helpers import checks
-from helpers import forward as F
 
 
 def test_assert_close_passes_within_tolerance_and_names_the_worst_entry():

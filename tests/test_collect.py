@@ -51,7 +51,7 @@ def _placed(res):
 @pytest.mark.parametrize("name, expected", [
     # Canvas: <sortable name>_[LATE_]<user id>_<attachment id>_<learner's file name>
     (f"smithalice_12345_67890_{A}.ipynb", "smithalice"),
-    (f"smithalice_LATE_12345_67890_my work.ipynb", None),  # no assignment in the learner's name: needs --assignment
+    ("smithalice_LATE_12345_67890_my work.ipynb", None),  # no assignment in the learner's name: needs --assignment
     (f"mallory_555_999_bob_{A}.ipynb", "mallory"),  # the learner named the file after bob
     (f"mallory_555_999_bob_12345_67890_{A}.ipynb", "mallory"),  # ... and forged Canvas's fields for bob
     (f"LATE_anon_ab12c_4444_{A}.ipynb", "anon_ab12c"),  # anonymous grading
@@ -190,7 +190,7 @@ def test_moodle_worksheet_gives_times_and_the_later_copy_wins(course, bodies, tm
     # an older worksheet time does not replace the newer copy
     sheet.write_text('Identifier,Full name,Email address,Last modified (submission)\n'
                      'Participant 123,Alice Smith,alice@uni.edu,"Sunday, 2 March 2025, 09:00 AM"\n')
-    older = _zip(tmp_path / "older.zip", {f"Alice Smith_123_assignsubmission_file_x.ipynb": bodies["blank"]})
+    older = _zip(tmp_path / "older.zip", {"Alice Smith_123_assignsubmission_file_x.ipynb": bodies["blank"]})
     res = collect(course, older, assignments=[A], students=sheet)
     assert res.placed == [] and "older than the copy" in res.unplaced[0][1]
     assert (course.submitted / "alice-smith" / A / f"{A}.ipynb").read_text() == bodies["solution"]
@@ -198,9 +198,9 @@ def test_moodle_worksheet_gives_times_and_the_later_copy_wins(course, bodies, tm
 
 def test_two_notebooks_without_times_are_reported(course, bodies, tmp_path):
     z = _zip(tmp_path / "moodle.zip", {
-        f"Alice Smith_123_assignsubmission_file/a.ipynb": bodies["solution"],
-        f"Alice Smith_123_assignsubmission_file/b.ipynb": bodies["blank"],
-        f"Alice Smith_123_assignsubmission_file/.ipynb_checkpoints/a-checkpoint.ipynb": bodies["blank"],
+        "Alice Smith_123_assignsubmission_file/a.ipynb": bodies["solution"],
+        "Alice Smith_123_assignsubmission_file/b.ipynb": bodies["blank"],
+        "Alice Smith_123_assignsubmission_file/.ipynb_checkpoints/a-checkpoint.ipynb": bodies["blank"],
     })
     res = collect(course, z, assignments=[A])
     assert res.placed == []

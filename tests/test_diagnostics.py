@@ -4,7 +4,6 @@ import pytest
 
 from helpers import backprop as BP
 from helpers import diagnostics as D
-from helpers import gradcheck as GC
 from helpers import init as I
 from helpers.forward import Layer
 

@@ -159,14 +159,8 @@ def course(tmp_path_factory):
     src_nb, rel_nb = repo / "solutions" / FIX / f"{FIX}.ipynb", repo / "notebooks" / FIX / f"{FIX}.ipynb"
 
     def new_workdir(name: str) -> Path:
-        work = tmp / name
-        for student, code in STUDENTS.items():
-            nb = S.solution_submission(rel_nb, src_nb) if code is None else \
-                S.mutant_submission(rel_nb, src_nb, "ex01-answer", code)
-            dest = work / "submitted" / student / FIX
-            dest.mkdir(parents=True)
-            nbformat.write(nb, str(dest / f"{FIX}.ipynb"))
-        return work
+        S.write_class(tmp / name, FIX, STUDENTS, rel_nb, src_nb)
+        return tmp / name
 
     return repo, new_workdir, packages
 

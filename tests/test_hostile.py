@@ -859,14 +859,8 @@ def _resume_course(tmp: Path, students: dict) -> tuple[Path, Path]:
     src_nb, rel_nb = repo / "solutions" / FIX / f"{FIX}.ipynb", repo / "notebooks" / FIX / f"{FIX}.ipynb"
     works = []
     for name in ("interrupted", "straight"):
-        work = tmp / name
-        for student, code in students.items():
-            nb = S.solution_submission(rel_nb, src_nb) if code is None else \
-                S.mutant_submission(rel_nb, src_nb, "ex01-answer", code)
-            dest = work / "submitted" / student / FIX
-            dest.mkdir(parents=True)
-            nbformat.write(nb, str(dest / f"{FIX}.ipynb"))
-        works.append(work)
+        S.write_class(tmp / name, FIX, students, rel_nb, src_nb)
+        works.append(tmp / name)
     return repo, works
 
 

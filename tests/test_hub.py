@@ -21,7 +21,6 @@ environment installs), else deploy/hub/setup.sh builds one into /var/tmp/nncours
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pwd
 import secrets

@@ -51,7 +51,7 @@ def klass(tmp_path_factory):
         zf.writestr(f"whitecarol_34567_902_{A}.ipynb", '{"cells": [ damaged')
     moodle = root / "moodle.zip"
     with zipfile.ZipFile(moodle, "w") as zf:
-        zf.writestr(f"Erin Moss_501_assignsubmission_file/my answers.ipynb", sol)
+        zf.writestr("Erin Moss_501_assignsubmission_file/my answers.ipynb", sol)
     collect(course, canvas)
     collect(course, moodle, assignments=[A])
     res = autograde(course, [A], jobs=2)

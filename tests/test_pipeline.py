@@ -21,7 +21,7 @@ import pytest
 from conftest import FIXTURE_ID
 
 from support import submissions as S
-from grading.cycle.autograde import autograde, grade_submissions, read_scores
+from grading.cycle.autograde import grade_submissions, read_scores
 from grading.cli import main
 from grading.config import Course, nbgrader_config, write_nbgrader_config
 from grading.cycle.feedback import feedback

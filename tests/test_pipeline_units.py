@@ -61,7 +61,7 @@ def test_guard_cuts_tracebacks_and_leaking_lines():
     src = f'"""Hidden check."""\n### BEGIN HIDDEN TESTS\nx_hidden = np.arange(4.0)\n{hidden}\n### END HIDDEN TESTS'
     err = new_output("error", ename="AssertionError", evalue="secret_fn is wrong",
                      traceback=["\x1b[0;31m---------\x1b[0m", f"----> 4 {hidden}", "AssertionError: secret_fn is wrong"])
-    printed = new_output("stream", name="stdout", text=f"debug\nx_hidden = np.arange(4.0)\nok\n")
+    printed = new_output("stream", name="stdout", text="debug\nx_hidden = np.arange(4.0)\nok\n")
     other = new_code_cell("print('x')", outputs=[new_output("stream", name="stdout", text=f"echo {hidden}\nfine\n")])
     nb = new_notebook(cells=[_test_cell(src, [err, printed]), other])
     nb, _ = HideHiddenTestOutput().preprocess(nb, {})

@@ -482,7 +482,7 @@ def autograde(course: Course, assignments=None, students=None, jobs: int | None 
 def _select(course: Course, todo, result: BatchResult, force: bool, log=None):
     """The submissions of ``todo`` to grade now: new or changed ones (all with ``force``). Notebooks nbformat cannot
     read are recorded at once as 0 with the reason (they never reach nbgrader)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     from .collect import check_notebook
     from .late import due_dates

@@ -38,7 +38,6 @@ import os
 from functools import lru_cache
 from urllib.parse import urlparse
 
-import bleach
 from bleach.sanitizer import Cleaner
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter

@@ -79,3 +79,24 @@ def mutant_submission(release_nb, source_nb, cell: str, code: str, *more) -> nbf
             raise ValueError(f"no answer cell with grade_id {target!r}; answer cells: {sorted(cells)}")
         cells[target].source = textwrap.dedent(text).strip("\n")
     return nb
+
+
+def write_class(work, assignment: str, students: dict, release_nb, source_nb, cell: str = "ex01-answer") -> None:
+    """Place one submission per learner in ``work/submitted/<student>/<assignment>/``: the solution where
+    ``students[student]`` is None, else the solution with answer cell ``cell`` replaced by that code."""
+    for student, code in students.items():
+        nb = solution_submission(release_nb, source_nb) if code is None else \
+            mutant_submission(release_nb, source_nb, cell, code)
+        dest = Path(work) / "submitted" / student / assignment
+        dest.mkdir(parents=True)
+        nbformat.write(nb, str(dest / f"{assignment}.ipynb"))
+
+
+def benchmark_assignment(repo, name: str | None = None) -> tuple:
+    """``(source folder, assignment)`` a benchmark grades: ``name``, by default ``02-forward-pass``, from the course's
+    ``solutions/``, or the test fixture's when the course does not have it."""
+    source = Path(repo) / "solutions"
+    assignment = name or ("02-forward-pass" if (source / "02-forward-pass").is_dir() else "00-fixture")
+    if not (source / assignment).is_dir():
+        source = Path(repo) / "tests" / "fixtures" / "course" / "solutions"
+    return source, assignment
